@@ -175,7 +175,7 @@ CREATE TABLE persons (
     preferences jsonb NOT NULL DEFAULT '{{}}'::jsonb,
     last_login_at timestamptz,
     {EDITABLE.strip()}
-);""")
+);""", change_log=False)  # not tenant data: membership changes are logged instead
 
 table("memberships", tenant_table("memberships", f"""
     person_id uuid NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
@@ -1930,7 +1930,7 @@ SECURITY_FUNCTIONS = (
     "create_person(uuid, text, public.user_role, text, text, text, uuid)",
     "add_membership(uuid, text, public.user_role, uuid)",
     "set_membership(uuid, uuid, public.user_role, public.user_status)",
-    "set_password(uuid, text)",
+    "set_password(uuid, text)", "check_username(text)", "check_verifier(text)",
 )
 
 # Functions persons may call directly; everything else in fp_private is internal.
