@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
-from sqlalchemy import Engine, create_engine, exc, pool
+from sqlalchemy import Engine, create_engine, event, exc, pool
 from sqlalchemy.engine import make_url
 
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -16,10 +18,20 @@ def make_engine(url: str, *, pooled: bool = False, application_name: str = "fact
     """An engine for `url`; workstations keep at most two pooled connections (DESIGN.md 5)."""
     connect_args = {"application_name": application_name, "connect_timeout": 10}
     if pooled:
-        return create_engine(
+        engine = create_engine(
             url, pool_size=2, max_overflow=0, pool_pre_ping=True, connect_args=connect_args
         )
+        event.listen(engine, "reset", _reset_session_state)
+        return engine
     return create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+
+
+def _reset_session_state(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+    """A connection returned to the pool keeps no session setting into its next use."""
+    dbapi_connection.rollback()
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("RESET ALL")
+    dbapi_connection.commit()
 
 
 def describe_url(url: str) -> str:

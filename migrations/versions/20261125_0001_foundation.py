@@ -993,8 +993,9 @@ table("saved_filters", tenant_table("saved_filters", f"""
     {person_fk("person_id")}
 """))
 
+# A contact that a portal person represents cannot be deleted while they are a member.
 LATE_CONSTRAINTS = f"""
-ALTER TABLE memberships ADD {fk("contact_id", "contacts", "SET NULL")};
+ALTER TABLE memberships ADD {fk("contact_id", "contacts")};
 """
 
 # Indexes lead with organization_id so the RLS filter and the query's own filter use them.
@@ -1959,6 +1960,8 @@ def grants_sql() -> str:
         "GRANT SELECT ON ALL TABLES IN SCHEMA public TO fp_backup;",
         "GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO fp_backup;",
         "GRANT USAGE ON SCHEMA fp_private TO fp_backup;",
+        # The app reads the schema version as the signed-in person (older/newer checks).
+        "GRANT SELECT ON alembic_version TO fp_member;",
     ]
     for fn in SECURITY_FUNCTIONS:
         out.append(f"ALTER FUNCTION fp_private.{fn} OWNER TO fp_security;")
