@@ -27,7 +27,7 @@ def run_migrations_online() -> None:
         # Every object a revision creates is owned by fp_owner, never by the person who ran it.
         connection.execute(text("SET ROLE fp_owner"))
         connection.commit()
-        context.configure(connection=connection, target_metadata=None, transaction_per_migration=False)
+        context.configure(connection=connection, target_metadata=None)
         with context.begin_transaction():
             context.run_migrations()
         connection.execute(text("RESET ROLE"))

@@ -17,12 +17,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import psycopg  # noqa: E402
-import pytest  # noqa: E402
+import psycopg
+import pytest
 
-from factorypulse_desktop.data import migrate  # noqa: E402
-from factorypulse_desktop.data.db import make_engine  # noqa: E402
-from factorypulse_desktop.runtime.embedded import ClusterSettings, EmbeddedCluster  # noqa: E402
+from factorypulse_desktop.data import migrate
+from factorypulse_desktop.data.db import make_engine
+from factorypulse_desktop.runtime.embedded import ClusterSettings, EmbeddedCluster
 
 DEMO_PASSWORD = "factorypulse-demo"
 MIGRATED_TEMPLATE = "fp_migrated"

@@ -14,7 +14,9 @@ from factorypulse_desktop.domain.errors import UserFacingError
 _OWN_MESSAGE_STATES = {"42501", "22023", "42710", "42704", "P0001"}
 
 
-def make_engine(url: str, *, pooled: bool = False, application_name: str = "factorypulse") -> Engine:
+def make_engine(
+    url: str, *, pooled: bool = False, application_name: str = "factorypulse"
+) -> Engine:
     """An engine for `url`; workstations keep at most two pooled connections (DESIGN.md 5)."""
     connect_args = {"application_name": application_name, "connect_timeout": 10}
     if pooled:

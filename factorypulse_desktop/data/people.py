@@ -119,7 +119,9 @@ def add_membership(
     return person_id
 
 
-def set_password(connection: Connection, person_id: uuid.UUID, username: str, password: str) -> None:
+def set_password(
+    connection: Connection, person_id: uuid.UUID, username: str, password: str
+) -> None:
     check_password(password)
     connection.execute(
         text("SELECT fp_private.set_password(:person, :verifier)"),

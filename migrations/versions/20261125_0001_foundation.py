@@ -1101,16 +1101,21 @@ LANGUAGE sql STABLE {DEFINER} AS $$
       AND o.is_active AND m.role IN ('customer', 'supplier') AND m.contact_id IS NOT NULL
 $$;
 
--- Projects addressed to a portal person: their own as customer, or asked of them as supplier.
+-- Projects of the customer a portal person represents. Suppliers never see project rows
+-- (they hold the customer's name and price); they see the RFQs and orders sent to them.
 CREATE FUNCTION fp_private.my_portal_project_ids() RETURNS uuid[]
 LANGUAGE sql STABLE {DEFINER} AS $$
-    WITH mine AS (SELECT unnest(fp_private.my_portal_contact_ids()) AS contact_id)
-    SELECT coalesce(array_agg(DISTINCT x.id), '{{}}') FROM (
-        SELECT pr.id FROM public.projects pr JOIN mine ON pr.customer_id = mine.contact_id
-        UNION
-        SELECT r.project_id FROM public.supplier_rfqs r JOIN mine ON r.supplier_id = mine.contact_id
-        WHERE r.status <> 'draft'
-    ) x
+    SELECT coalesce(array_agg(pr.id), '{{}}')
+    FROM public.projects pr
+    WHERE pr.customer_id = ANY (fp_private.my_portal_contact_ids())
+$$;
+
+-- RFQs sent (not drafts) to the supplier a portal person represents.
+CREATE FUNCTION fp_private.my_supplier_rfq_ids() RETURNS uuid[]
+LANGUAGE sql STABLE {DEFINER} AS $$
+    SELECT coalesce(array_agg(r.id), '{{}}')
+    FROM public.supplier_rfqs r
+    WHERE r.supplier_id = ANY (fp_private.my_portal_contact_ids()) AND r.status <> 'draft'
 $$;
 
 -- Stages and sub-stages whose responsible roles include the caller's role in that organization.
@@ -1266,6 +1271,18 @@ BEGIN
     -- Persons never choose the number; an import run from the command line may keep its own.
     IF NEW.project_number IS NULL OR fp_private.my_person_id() IS NOT NULL THEN
         NEW.project_number := fp_private.next_project_number(NEW.organization_id);
+    ELSIF NEW.project_number ~ '^P-[0-9]{{8,}}$' THEN
+        -- An imported number: later numbers of that day must come after it.
+        BEGIN
+            INSERT INTO public.project_number_counters AS c (organization_id, day, last_seq)
+            VALUES (NEW.organization_id, to_date(substr(NEW.project_number, 3, 6), 'YYMMDD'),
+                    substr(NEW.project_number, 9)::integer)
+            ON CONFLICT (organization_id, day)
+            DO UPDATE SET last_seq = greatest(c.last_seq, excluded.last_seq);
+        EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow
+                       OR numeric_value_out_of_range THEN
+            NULL;  -- not one of our numbers after all: nothing to keep ahead of
+        END;
     END IF;
     IF NEW.current_stage_id IS NULL THEN
         SELECT s.id INTO NEW.current_stage_id FROM public.workflow_stages s
@@ -1283,7 +1300,10 @@ BEGIN
        AND NOT fp_private.caller_is_owner() THEN
         RAISE EXCEPTION 'a project number cannot be changed' USING ERRCODE = '42501';
     END IF;
-    IF NEW.current_stage_id IS DISTINCT FROM OLD.current_stage_id THEN
+    -- An import run by the owner may keep the historical time a stage was entered.
+    IF NEW.current_stage_id IS DISTINCT FROM OLD.current_stage_id
+       AND (NEW.stage_entered_at IS NOT DISTINCT FROM OLD.stage_entered_at
+            OR NOT fp_private.caller_is_owner()) THEN
         NEW.stage_entered_at := now();
     END IF;
     RETURN NEW;
@@ -1291,9 +1311,17 @@ END
 $$;
 
 -- Sub-stage progress rows exist from the moment a project enters a stage, creation included
--- (the original created them only on a change, so new projects had none).
+-- (the original created them only on a change, so new projects had none). Every stage change
+-- is written to the append-only history by the database itself, so none goes unrecorded; the
+-- workflow functions pass reason and comment in the transaction-local settings
+-- fp.transition_reason / fp.transition_comment. Only an import run by the owner (setting
+-- fp.import_mode = 'on') writes its own historical rows instead.
 CREATE FUNCTION fp_private.tg_project_stage_entered() RETURNS trigger LANGUAGE plpgsql
 {DEFINER} AS $$
+DECLARE
+    from_order integer;
+    to_order integer;
+    kind text;
 BEGIN
     IF NEW.current_stage_id IS NULL THEN
         RETURN NULL;
@@ -1311,12 +1339,29 @@ BEGIN
     WHERE s.organization_id = NEW.organization_id
       AND s.workflow_stage_id = NEW.current_stage_id AND s.is_active
     ON CONFLICT (organization_id, project_id, sub_stage_id) DO NOTHING;
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO public.project_stage_history
-            (organization_id, project_id, from_stage_id, to_stage_id, transition, actor_id)
-        VALUES (NEW.organization_id, NEW.id, NULL, NEW.current_stage_id, 'created',
-                coalesce(fp_private.my_person_id(), NEW.created_by));
+    IF fp_private.caller_is_owner()
+       AND coalesce(current_setting('fp.import_mode', true), '') = 'on' THEN
+        RETURN NULL;
     END IF;
+    IF TG_OP = 'INSERT' THEN
+        kind := 'created';
+    ELSE
+        SELECT stage_order INTO from_order FROM public.workflow_stages
+        WHERE organization_id = NEW.organization_id AND id = OLD.current_stage_id;
+        SELECT stage_order INTO to_order FROM public.workflow_stages
+        WHERE organization_id = NEW.organization_id AND id = NEW.current_stage_id;
+        kind := CASE WHEN to_order < from_order THEN 'back'
+                     WHEN to_order = from_order + 1 OR from_order IS NULL THEN 'advance'
+                     ELSE 'skip' END;
+    END IF;
+    INSERT INTO public.project_stage_history
+        (organization_id, project_id, from_stage_id, to_stage_id, transition, reason, comment,
+         actor_id)
+    VALUES (NEW.organization_id, NEW.id,
+            CASE WHEN TG_OP = 'UPDATE' THEN OLD.current_stage_id END, NEW.current_stage_id,
+            kind, nullif(current_setting('fp.transition_reason', true), ''),
+            nullif(current_setting('fp.transition_comment', true), ''),
+            coalesce(fp_private.my_person_id(), NEW.created_by));
     RETURN NULL;
 END
 $$;
@@ -1626,7 +1671,8 @@ PROJECT_WRITERS = (
 DOCUMENT_READERS = (
     f"({INTERNAL} AND (access_level IN ('public', 'internal') OR {MANAGERS} "
     f"OR uploaded_by = {ME} OR project_id = ANY ((SELECT fp_private.my_assigned_project_ids())::uuid[])))"
-    f" OR (access_level = 'public' AND project_id = ANY {PORTAL_PROJECTS})"
+    f" OR (access_level = 'public' AND (project_id = ANY {PORTAL_PROJECTS} OR supplier_rfq_id "
+    "= ANY ((SELECT fp_private.my_supplier_rfq_ids())::uuid[])))"
 )
 MESSAGE_READERS = (
     f"sender_id = {ME} OR recipient_id = {ME} OR ({INTERNAL} AND recipient_id IS NULL "
@@ -1923,6 +1969,7 @@ GRANT SELECT ON inventory_on_hand TO fp_member;
 SECURITY_FUNCTIONS = (
     "my_person_id()", "my_org_ids()", "my_org_ids_with_role(public.user_role[])",
     "my_internal_org_ids()", "my_portal_contact_ids()", "my_portal_project_ids()",
+    "my_supplier_rfq_ids()",
     "my_responsible_stage_ids()", "my_responsible_sub_stage_ids()",
     "my_assigned_project_ids()", "my_colleague_ids()", "caller_is_owner()",
     "caller_is_admin(uuid)", "tg_stamp_actor()", "tg_change_log()",
@@ -1938,6 +1985,7 @@ SECURITY_FUNCTIONS = (
 MEMBER_CALLABLE = (
     "my_person_id()", "my_org_ids()", "my_org_ids_with_role(public.user_role[])",
     "my_internal_org_ids()", "my_portal_contact_ids()", "my_portal_project_ids()",
+    "my_supplier_rfq_ids()",
     "my_responsible_stage_ids()", "my_responsible_sub_stage_ids()",
     "my_assigned_project_ids()", "my_colleague_ids()", "caller_is_owner()",
     "caller_is_admin(uuid)",

@@ -90,12 +90,20 @@ def test_non_admin_cannot_create_persons(demo_db: Any, username: str) -> None:
 
 
 def test_person_changes_own_password(demo_db: Any) -> None:
-    engine = create_engine(demo_db.url_for("acme.qa"))
+    # A new person: logins are cluster-wide, so changing a demo login would leak into others.
+    username = _unique("acme.pw")
+    owner = create_engine(demo_db.owner_url)
+    with owner.begin() as conn:
+        people.add_person(conn, _org(conn, "acme"), username, Role.QA, "first-password")
+    owner.dispose()
+    engine = create_engine(demo_db.url_for(username, "first-password"))
     with engine.begin() as conn:
         me = conn.execute(text("SELECT fp_private.my_person_id()")).scalar_one()
-        people.set_password(conn, me, "acme.qa", "brand-new-password")
+        people.set_password(conn, me, username, "brand-new-password")
     engine.dispose()
-    psycopg.connect(demo_db.conninfo_for("acme.qa", "brand-new-password")).close()
+    psycopg.connect(demo_db.conninfo_for(username, "brand-new-password")).close()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(demo_db.conninfo_for(username, "first-password"))
 
 
 def test_person_in_two_organizations_sees_both(demo_db: Any) -> None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
+import pytest
 from rls_support import org_id, owner_conn, person_conn
 
 from factorypulse_desktop.data import migrate
@@ -144,3 +145,46 @@ def test_version_and_updated_at_kept_by_database(demo_db: Any) -> None:
             "UPDATE contacts SET notes = %s, version = 1 WHERE id = %s RETURNING version",
             (f"note {uuid.uuid4()}", row[0])).fetchone()
     assert after == (row[1] + 1,)
+
+
+def test_every_stage_change_is_recorded_in_history(demo_db: Any) -> None:
+    with person_conn(demo_db, "acme.management") as conn:
+        acme = org_id(conn, "acme")
+        stages = dict(conn.execute(
+            "SELECT slug, id FROM workflow_stages WHERE organization_id = %s", (acme,)))
+        row = conn.execute(
+            "INSERT INTO projects (organization_id, title) VALUES (%s, 'History check') "
+            "RETURNING id", (acme,)).fetchone()
+        assert row is not None
+        moves = [("technical_review", None), ("quoted", "Repeat order"),
+                 ("technical_review", "Drawing changed")]
+        for slug, reason in moves:
+            conn.execute("SELECT set_config('fp.transition_reason', %s, true)", (reason or "",))
+            conn.execute("UPDATE projects SET current_stage_id = %s WHERE id = %s",
+                         (stages[slug], row[0]))
+        history = conn.execute(
+            "SELECT transition, reason, actor_id = fp_private.my_person_id() "
+            "FROM project_stage_history WHERE project_id = %s ORDER BY occurred_at, created_at, "
+            "CASE transition WHEN 'created' THEN 0 ELSE 1 END", (row[0],)).fetchall()
+        # Persons cannot write or rewrite history themselves.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM project_stage_history WHERE project_id = %s", (row[0],))
+    assert [h[0] for h in history] == ["created", "advance", "skip", "back"]
+    assert [h[1] for h in history] == [None, None, "Repeat order", "Drawing changed"]
+    assert all(h[2] for h in history)
+
+
+def test_imported_project_number_keeps_counter_ahead(demo_db: Any) -> None:
+    with owner_conn(demo_db) as conn:
+        acme = org_id(conn, "acme")
+        today = conn.execute(
+            "SELECT to_char((now() AT TIME ZONE (settings->>'timezone'))::date, 'YYMMDD') "
+            "FROM organizations WHERE id = %s", (acme,)).fetchone()
+        assert today is not None
+        conn.execute("INSERT INTO projects (organization_id, project_number, title) "
+                     "VALUES (%s, %s, 'Imported job')", (acme, f"P-{today[0]}57"))
+        conn.commit()
+    with person_conn(demo_db, "acme.sales") as conn:
+        row = conn.execute("INSERT INTO projects (organization_id, title) VALUES (%s, 'Next') "
+                           "RETURNING project_number", (acme,)).fetchone()
+    assert row == (f"P-{today[0]}58",)
