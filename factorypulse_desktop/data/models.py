@@ -410,7 +410,7 @@ class Project(Tenant, Editable, Base):
         org_fk("current_stage_id", "workflow_stages"),
         person_fk("created_by", "SET NULL"),
         person_fk("assigned_to", "SET NULL"),
-        Index("projects_list_idx", "organization_id", text("updated_at DESC"), "id"),
+        Index("projects_list_idx", "organization_id", text("updated_at DESC"), text("id DESC")),
         Index("projects_stage_idx", "organization_id", "current_stage_id", text("updated_at DESC")),
         Index("projects_customer_idx", "organization_id", "customer_id"),
         Index("projects_assignee_idx", "organization_id", "assigned_to"),
