@@ -1070,20 +1070,6 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION fp_private.my_org_ids() RETURNS uuid[]
-LANGUAGE plpgsql STABLE {DEFINER} AS $$
-BEGIN
-    RETURN (
-        SELECT coalesce(array_agg(m.organization_id), '{{}}')
-        FROM public.memberships m
-        JOIN public.persons p ON p.id = m.person_id
-        JOIN public.organizations o ON o.id = m.organization_id
-        WHERE p.role_name = session_user AND p.status = 'active' AND m.status = 'active'
-          AND o.is_active
-    );
-END
-$$;
-
 CREATE FUNCTION fp_private.my_org_ids_with_role(roles public.user_role[]) RETURNS uuid[]
 LANGUAGE plpgsql STABLE {DEFINER} AS $$
 BEGIN
@@ -1095,6 +1081,13 @@ BEGIN
         WHERE p.role_name = session_user AND p.status = 'active' AND m.status = 'active'
           AND o.is_active AND m.role = ANY (roles)
     );
+END
+$$;
+
+CREATE FUNCTION fp_private.my_org_ids() RETURNS uuid[]
+LANGUAGE plpgsql STABLE {DEFINER} AS $$
+BEGIN
+    RETURN fp_private.my_org_ids_with_role(enum_range(NULL::public.user_role));
 END
 $$;
 
