@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ui_never_imports_database_layer_and_services_never_import_qt() -> None:
     exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
-    result = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    # --no-cache: a stale cache once hid a broken contract.
+    result = subprocess.run(
+        [exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 kept, 0 broken" in result.stdout
