@@ -46,6 +46,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true",
         help="use the separate demo database (filled with sample data on first use)",
     )
+    # Start, reach the main window, print "main window ready" and quit (packaging smoke test).
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
@@ -240,14 +242,9 @@ def _demo_seed(args: argparse.Namespace) -> int:
 
 
 def _launch_gui(args: argparse.Namespace) -> int:
-    if args.demo:
-        args.database_url = None
-        _demo_seed(argparse.Namespace(password="factorypulse-demo", database_url=None, demo=True))
-        print("The demo database is ready; you can sign in as acme.admin (password "
-              "factorypulse-demo).")
-    print("The desktop window arrives with the desktop shell (issue 3); until then use the "
-          "commands listed by `factorypulse --help`.")
-    return 0
+    from factorypulse_desktop.ui.app import run_gui
+
+    return run_gui(demo=args.demo, smoke_test=args.smoke_test)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine, event, exc, pool
 from sqlalchemy.engine import make_url
 
+from factorypulse_desktop.data import io_guard
 from factorypulse_desktop.domain.errors import UserFacingError
 
 # Errors raised by our own database functions carry a message written for people.
@@ -24,8 +25,10 @@ def make_engine(
             url, pool_size=2, max_overflow=0, pool_pre_ping=True, connect_args=connect_args
         )
         event.listen(engine, "reset", _reset_session_state)
-        return engine
-    return create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    else:
+        engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    io_guard.attach(engine)  # DESIGN.md 5: no database I/O on the GUI thread
+    return engine
 
 
 def _reset_session_state(dbapi_connection: Any, _record: Any, _state: Any) -> None:

@@ -93,6 +93,8 @@ class MainWindow(QMainWindow):
     """The active organization changed (its uuid); it is a filter, not a permission."""
     sig_search_requested = Signal()
     """Ctrl+K: open the search palette."""
+    sig_closed = Signal()
+    """The user closed the window."""
 
     STATES = {"connecting": "Connecting…", "online": "Online",
               "reconnecting": "Reconnecting…", "offline": "Offline"}
@@ -311,3 +313,4 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_state()
         super().closeEvent(event)
+        self.sig_closed.emit()

@@ -31,11 +31,6 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert __version__ in capsys.readouterr().out
 
 
-def test_no_subcommand_says_gui_comes_next(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run([], capsys)
-    assert code == 0 and "desktop" in out
-
-
 def test_org_and_person_commands(
     migrated_db: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,9 +31,11 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def factorypulse(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def factorypulse(*args: str, data_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "FACTORYPULSE_DATABASE_URL"}
     env["FACTORYPULSE_DATA_DIR"] = str(data_dir)
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "factorypulse_desktop.cli", *args],
         env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
@@ -66,9 +68,13 @@ def test_demo_seed_fills_a_new_embedded_cluster_once(data_dir: Path) -> None:
         cluster.stop()
 
 
-def test_demo_flag_prepares_the_separate_demo_cluster(data_dir: Path) -> None:
-    result = factorypulse("--demo", data_dir=data_dir)
+def test_demo_flag_opens_the_main_window_on_the_separate_demo_cluster(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    env_extra = {"QT_QPA_PLATFORM": "offscreen", "FACTORYPULSE_CONFIG_DIR": str(tmp_path),
+                 "XDG_CONFIG_HOME": str(tmp_path)}
+    result = factorypulse("--demo", "--smoke-test", data_dir=data_dir, extra_env=env_extra)
     assert result.returncode == 0, result.stderr
-    assert "acme.admin" in result.stdout
+    assert "main window ready" in result.stdout
     assert (data_dir / "embedded" / "demo").is_dir()
     assert not (data_dir / "embedded" / "default").exists()
