@@ -279,7 +279,7 @@ class EmbeddedCluster:
             if self._live_postmaster() is None:
                 return False
             with self._users_exclusive() as nobody_else:
-                if not nobody_else or self._other_client_count() > 0:
+                if not nobody_else or not self._other_clients_gone():
                     return False
                 self._stop_locked(timeout)
         return True
@@ -597,6 +597,16 @@ class EmbeddedCluster:
             f"PostgreSQL in {self.data_dir} (pid {proc.pid}) did not stop. Last lines of "
             f"{self.log_file}:\n{log_tail(self.log_file)}"
         )
+
+    def _other_clients_gone(self, grace: float = 2.0) -> bool:
+        """No other client backend, allowing connections that were just closed to exit
+        (a backend leaves pg_stat_activity a moment after its client hung up)."""
+        deadline = time.monotonic() + grace
+        while self._other_client_count() > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def _other_client_count(self) -> int:
         try:
