@@ -12,13 +12,19 @@ What it builds (organization 1 is the "big" one):
   ``people.add_person``: role sales, login ``<tag>.oNN.sales``, password ``BENCH_PASSWORD``.
   Person logins are cluster-wide roles: use another ``--tag`` for a second data set in the same
   cluster.
-* contacts (customers and a few suppliers) per organization;
+* contacts (customers and a few suppliers): ``--big-contacts`` in organization 1 and
+  ``--contacts`` in every other one;
 * projects: ``--big-projects`` in organization 1 and ``--projects`` in every other one, numbers
   ``B-0000001`` ... given explicitly, spread over the 8 stages, 4 priorities, a year of
   ``updated_at``;
 * ``--activity`` activity_log rows, shared between the organizations in proportion to their
   projects; one row in ten goes to the first ``HOT_PROJECTS`` projects of each organization so
-  a project timeline has more than one page.
+  a project timeline has more than one page;
+* for the search palette: ``--big-documents`` / ``--documents`` document rows (metadata only, no
+  file bytes; one in ten confidential, one in ten public) attached to the projects, and
+  ``--big-orders`` / ``--orders`` purchase orders and production orders (half as many inventory
+  items) in organization 1 / every other one. One contact per organization carries the rare
+  word ``RARE_WORD``.
 
 Everything is set-based SQL (``INSERT ... SELECT ... FROM generate_series``), not row-by-row
 Python. The values come from ``random()`` after ``setseed``, so a data set is reproducible.
@@ -44,6 +50,8 @@ from factorypulse_desktop.domain.enums import Role
 BENCH_PASSWORD = "bench-password-2026"
 HOT_PROJECTS = 10  # per organization: the projects that collect one activity row in ten
 MARKER = "factorypulse benchmark data: "  # prefix of organization 1's description
+RARE_CONTACT = 4242  # this contact (or the last) of each organization has RARE_WORD in its name
+RARE_WORD = "Zeppelin"
 _TAG_RE = re.compile(r"^[a-z][a-z0-9]{1,20}$")
 
 
@@ -53,11 +61,25 @@ class Scale:
     big_projects: int = 100_000
     projects: int = 5_000
     activity: int = 1_000_000
-    contacts: int = 200  # per organization; one in ten is a supplier
+    contacts: int = 200  # per organization but the big one; one in ten is a supplier
+    big_contacts: int = 50_000
+    documents: int = 2_000  # per organization but the big one
+    big_documents: int = 200_000
+    orders: int = 200  # purchase and production orders per organization but the big one
+    big_orders: int = 10_000
 
     def projects_of(self, index: int) -> int:
         """Projects of organization `index` (1-based; 1 is the big one)."""
         return self.big_projects if index == 1 else self.projects
+
+    def contacts_of(self, index: int) -> int:
+        return self.big_contacts if index == 1 else self.contacts
+
+    def documents_of(self, index: int) -> int:
+        return self.big_documents if index == 1 else self.documents
+
+    def orders_of(self, index: int) -> int:
+        return self.big_orders if index == 1 else self.orders
 
     @property
     def total_projects(self) -> int:
@@ -131,21 +153,33 @@ def _triggers_off(conn: Connection, table: str, *, off: bool) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------
 # The set-based statements
 # --------------------------------------------------------------------------------------------
+# Company names from a few words (three start with "Bra", for the palette's keystrokes) and a
+# number; contact names from first and last names.
 CONTACTS_SQL = """
 INSERT INTO contacts (organization_id, type, company_name, contact_name, email, city, country,
                       payment_terms, created_at, updated_at)
 SELECT o.id,
        CASE WHEN g.i % 10 = 0 THEN 'supplier' ELSE 'customer' END::contact_type,
-       CASE WHEN g.i % 10 = 0 THEN 'Supplier ' ELSE 'Customer ' END
-           || lpad(g.i::text, 4, '0') || ' ' || (ARRAY['Metal', 'Plastics', 'Systems', 'Tools',
-              'Aero', 'Marine', 'Robotics', 'Energy'])[1 + g.i % 8] || ' ' || o.slug,
-       'Contact ' || g.i,
+       CASE WHEN g.i = least(:rare_contact, o.n) THEN :rare_word || ' Airship Works'
+       ELSE (ARRAY['Brandt', 'Bradley', 'Braun', 'Northwind', 'Summit', 'Cascade', 'Redline',
+                   'Bluewater', 'Keystone', 'Ironclad', 'Midwest', 'Precision', 'Svea', 'Helios',
+                   'Alpine', 'Nordic', 'Baltic', 'Lumiere', 'Danube', 'Fixtec'])[1 + g.i % 20]
+           || ' ' || (ARRAY['Metal', 'Plastics', 'Systems', 'Tools', 'Aero', 'Marine',
+                            'Robotics', 'Energy'])[1 + (g.i / 20) % 8]
+           || ' ' || (ARRAY['Inc.', 'GmbH', 'Ltd', 'SAS', 'AB', 'Co.'])[1 + (g.i / 160) % 6]
+           || ' ' || lpad(g.i::text, 5, '0') END,
+       (ARRAY['Anna', 'Ben', 'Carla', 'David', 'Elena', 'Frank', 'Grace', 'Hiro', 'Ines', 'Jonas',
+              'Kim', 'Luis'])[1 + g.i % 12]
+           || ' ' || (ARRAY['Becker', 'Dubois', 'Garcia', 'Hale', 'Jensen', 'Keller', 'Larsen',
+                            'Meyer', 'Novak', 'Okafor', 'Patel', 'Rossi', 'Schmidt', 'Tanaka',
+                            'Voss'])[1 + (g.i / 12) % 15],
        'contact' || g.i || '@' || o.slug || '.example',
        (ARRAY['Detroit', 'Lyon', 'Stuttgart', 'Osaka', 'Monterrey'])[1 + g.i % 5],
        (ARRAY['US', 'FR', 'DE', 'JP', 'MX'])[1 + g.i % 5],
        'net 30', now() - interval '2 years', now() - interval '1 year'
-FROM unnest(CAST(:org_ids AS uuid[]), CAST(:slugs AS text[])) AS o (id, slug)
-CROSS JOIN generate_series(1, :n) AS g (i)
+FROM unnest(CAST(:org_ids AS uuid[]), CAST(:slugs AS text[]), CAST(:counts AS integer[]))
+    AS o (id, slug, n)
+CROSS JOIN LATERAL generate_series(1, o.n) AS g (i)
 """
 
 # Explicit project numbers: the insert trigger keeps them when no person is calling.
@@ -217,9 +251,86 @@ CROSS JOIN LATERAL (SELECT now() - random() * interval '365 days' + g.i * interv
     AS t
 """
 
+# Document metadata only (no versions, no file bytes), round-robin over the projects; the title
+# names the project ("Drawing Bracket assembly 12 rev A").
+DOCUMENTS_SQL = """
+WITH o AS (
+    SELECT * FROM unnest(CAST(:org_ids AS uuid[]), CAST(:counts AS integer[]),
+                         CAST(:nprojects AS integer[])) AS o (id, n, nproj)
+), p AS (
+    SELECT pr.organization_id, pr.id, pr.title, pr.project_number,
+           row_number() OVER (PARTITION BY pr.organization_id ORDER BY pr.project_number) AS rn
+    FROM projects pr WHERE pr.organization_id = ANY (CAST(:org_ids AS uuid[]))
+)
+INSERT INTO documents (organization_id, project_id, title, file_name, file_size, file_type,
+                       mime_type, category, access_level, created_at, updated_at)
+SELECT o.id, p.id,
+       (ARRAY['Drawing', 'Specification', 'Quote', 'Inspection report', 'Certificate',
+              'Bill of materials', 'Contract'])[1 + g.i % 7]
+           || ' ' || p.title || ' rev ' || chr(65 + (g.i / 7) % 5),
+       (ARRAY['drawing', 'specification', 'quote', 'inspection', 'certificate', 'bom',
+              'contract'])[1 + g.i % 7] || '-' || p.project_number || '-' || g.i || '.pdf',
+       10000 + (g.i * 7919) % 5000000, 'pdf', 'application/pdf',
+       (ARRAY['drawing', 'specification', 'quote', 'inspection', 'certificate', 'bom',
+              'contract'])[1 + g.i % 7],
+       CASE g.i % 10 WHEN 0 THEN 'confidential' WHEN 1 THEN 'public' ELSE 'internal' END,
+       t.at - interval '1 day', t.at
+FROM o
+CROSS JOIN LATERAL generate_series(1, o.n) AS g (i)
+JOIN p ON p.organization_id = o.id AND p.rn = 1 + g.i % o.nproj
+CROSS JOIN LATERAL (SELECT now() - random() * interval '365 days' + g.i * interval '0 s' AS at)
+    AS t
+"""
+
+# :counts = purchase and production orders per organization; half as many inventory items.
+ORDERS_SQL = [
+    """INSERT INTO inventory_items (organization_id, item_code, item_name, category, unit,
+                                    unit_cost, created_at, updated_at)
+       SELECT o.id,
+              (ARRAY['AL', 'SS', 'ST', 'FST', 'TOOL', 'PKG', 'BRK'])[1 + g.i % 7] || '-'
+                  || lpad(g.i::text, 5, '0'),
+              (ARRAY['Aluminium bar', 'Stainless sheet', 'Steel plate', 'Hex bolt', 'End mill',
+                     'Foam box', 'Bracket blank'])[1 + g.i % 7] || ' ' || (10 + g.i % 90) || ' mm',
+              (ARRAY['raw_material', 'raw_material', 'raw_material', 'fasteners', 'tooling',
+                     'packaging', 'raw_material'])[1 + g.i % 7],
+              'pcs', 1 + (g.i % 500) / 10.0, now() - interval '2 years',
+              now() - random() * interval '365 days'
+       FROM unnest(CAST(:org_ids AS uuid[]), CAST(:counts AS integer[])) AS o (id, n)
+       CROSS JOIN LATERAL generate_series(1, greatest(o.n / 2, 1)) AS g (i)""",
+    """INSERT INTO purchase_orders (organization_id, po_number, supplier_id, status, priority,
+                                    total_amount, order_date, due_date, created_at, updated_at)
+       SELECT o.id, 'PO-' || lpad(g.i::text, 6, '0'), s.ids[1 + g.i % cardinality(s.ids)],
+              (ARRAY['draft', 'pending_approval', 'approved', 'sent', 'acknowledged',
+                     'partially_received', 'received', 'closed'])[1 + g.i % 8],
+              (ARRAY['low', 'medium', 'high', 'critical'])[1 + g.i % 4]::priority_level,
+              round((100 + random() * 50000)::numeric, 2), t.at::date,
+              (t.at + interval '30 days')::date, t.at, t.at
+       FROM unnest(CAST(:org_ids AS uuid[]), CAST(:counts AS integer[])) AS o (id, n)
+       CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM contacts x
+                           WHERE x.organization_id = o.id AND x.type = 'supplier') AS s
+       CROSS JOIN LATERAL generate_series(1, o.n) AS g (i)
+       CROSS JOIN LATERAL (SELECT now() - random() * interval '365 days' + g.i * interval '0 s'
+                           AS at) AS t""",
+    """INSERT INTO production_orders (organization_id, production_number, description, status,
+                                      priority, quantity, planned_start, planned_end,
+                                      created_at, updated_at)
+       SELECT o.id, 'MO-' || lpad(g.i::text, 6, '0'),
+              'Make ' || (10 + g.i % 90) || ' x ' || (ARRAY['Bracket', 'Housing', 'Frame',
+                  'Gearbox', 'Manifold', 'Enclosure', 'Shaft', 'Panel', 'Fixture', 'Conveyor',
+                  'Valve body', 'Heat sink'])[1 + g.i % 12] || ' ' || g.i,
+              (ARRAY['planned', 'released', 'in_progress', 'on_hold', 'completed'])[1 + g.i % 5],
+              (ARRAY['low', 'medium', 'high', 'critical'])[1 + g.i % 4]::priority_level,
+              10 + g.i % 90, t.at::date, (t.at + interval '14 days')::date, t.at, t.at
+       FROM unnest(CAST(:org_ids AS uuid[]), CAST(:counts AS integer[])) AS o (id, n)
+       CROSS JOIN LATERAL generate_series(1, o.n) AS g (i)
+       CROSS JOIN LATERAL (SELECT now() - random() * interval '365 days' + g.i * interval '0 s'
+                           AS at) AS t""",
+]
+
 ANALYZE_TABLES = (
     "organizations", "persons", "memberships", "contacts", "workflow_stages",
-    "workflow_sub_stages", "projects", "activity_log", "change_log",
+    "workflow_sub_stages", "projects", "activity_log", "change_log", "documents",
+    "inventory_items", "purchase_orders", "production_orders",
 )
 
 
@@ -279,9 +390,17 @@ def generate(
         )
 
     org_ids = [o.id for o in orgs]
-    with _step("contacts", timings, log), engine.begin() as conn:
-        conn.execute(text(CONTACTS_SQL),
-                     {"org_ids": org_ids, "slugs": [o.slug for o in orgs], "n": scale.contacts})
+    with (
+        _step("contacts", timings, log),
+        engine.begin() as conn,
+        _triggers_off(conn, "contacts", off=not with_triggers),
+    ):
+        conn.execute(
+            text(CONTACTS_SQL),
+            {"org_ids": org_ids, "slugs": [o.slug for o in orgs],
+             "counts": [scale.contacts_of(o.index) for o in orgs],
+             "rare_contact": RARE_CONTACT, "rare_word": RARE_WORD},
+        )
 
     # The projects insert trigger adds ~4 sub-stage progress rows and a stage-history row per
     # project, plus a change_log row and a NOTIFY for each of those rows: measured 3.9 s per
@@ -312,6 +431,27 @@ def generate(
                     "hot": HOT_PROJECTS,
                 },
             )
+
+    # The palette's other kinds. Their user triggers (change_log, actor stamping) are off for
+    # the load, as for projects.
+    with _step("documents", timings, log), engine.begin() as conn:
+        conn.execute(text("SELECT setseed(0.0707)"))
+        with _triggers_off(conn, "documents", off=not with_triggers):
+            conn.execute(
+                text(DOCUMENTS_SQL),
+                {"org_ids": org_ids, "counts": [scale.documents_of(o.index) for o in orgs],
+                 "nprojects": [o.projects for o in orgs]},
+            )
+
+    with _step("inventory items, purchase and production orders", timings, log), \
+            engine.begin() as conn:
+        conn.execute(text("SELECT setseed(0.0303)"))
+        tables = ("inventory_items", "purchase_orders", "production_orders")
+        for table, statement in zip(tables, ORDERS_SQL, strict=True):
+            with _triggers_off(conn, table, off=not with_triggers):
+                conn.execute(text(statement),
+                             {"org_ids": org_ids,
+                              "counts": [scale.orders_of(o.index) for o in orgs]})
 
     # VACUUM sets the visibility map as autovacuum would on a live database; ANALYZE gives
     # the planner the real distribution.
@@ -366,12 +506,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projects", type=int, default=defaults.projects)
     parser.add_argument("--activity", type=int, default=defaults.activity)
     parser.add_argument("--contacts", type=int, default=defaults.contacts)
+    parser.add_argument("--big-contacts", type=int, default=defaults.big_contacts)
+    parser.add_argument("--documents", type=int, default=defaults.documents)
+    parser.add_argument("--big-documents", type=int, default=defaults.big_documents)
+    parser.add_argument("--orders", type=int, default=defaults.orders)
+    parser.add_argument("--big-orders", type=int, default=defaults.big_orders)
     parser.add_argument("--tag", default="bench", help="prefix of slugs and logins")
     parser.add_argument("--with-triggers", action="store_true",
                         help="keep the insert triggers on for projects and activity_log (slow)")
     args = parser.parse_args(argv)
     scale = Scale(orgs=args.orgs, big_projects=args.big_projects, projects=args.projects,
-                  activity=args.activity, contacts=args.contacts)
+                  activity=args.activity, contacts=args.contacts, big_contacts=args.big_contacts,
+                  documents=args.documents, big_documents=args.big_documents,
+                  orders=args.orders, big_orders=args.big_orders)
     engine = create_engine(args.url, poolclass=pool.NullPool)
     try:
         if load(engine, tag=args.tag) is not None:

@@ -16,7 +16,9 @@ once per statement, and the table is read through an index whose first column is
 organization_id. Results are printed as a table and saved as JSON in benchmarks/results/.
 
 Scenarios: rls_cost (projects list page: first, deep keyset, by stage), rls_cost_activity
-(project timeline), rls_cost_search (trigram and full-text search), rls_helpers (each policy
+(project timeline), rls_cost_search (trigram and full-text search, and the same searches through
+the definer function fp_private.search_candidates), palette (the Ctrl+K search,
+services.search.search(), keystroke by keystroke, as the person), rls_helpers (each policy
 helper alone, informational). See benchmarks/README.md.
 """
 
@@ -41,9 +43,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.sql
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
+
+from factorypulse_desktop.services import search as palette_search
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -53,10 +58,15 @@ import generate as gen  # noqa: E402
 
 RESULTS_DIR = HERE / "results"
 SCALES: dict[str, gen.Scale] = {
-    "small": gen.Scale(orgs=3, big_projects=5_000, projects=1_000, activity=50_000, contacts=50),
-    "full": gen.Scale(),  # the issue's scale: 20 orgs, 100k projects in one, 1M activity rows
+    "small": gen.Scale(orgs=3, big_projects=5_000, projects=1_000, activity=50_000, contacts=50,
+                       big_contacts=2_500, documents=500, big_documents=10_000, orders=50,
+                       big_orders=1_000),
+    # The issue's scale: 20 orgs; 100k projects, 50k contacts and 200k documents in one; 1M
+    # activity rows.
+    "full": gen.Scale(),
 }
 BUDGET_RATIO = 1.3  # person p50 / owner p50
+PALETTE_BUDGET_P95_MS = 100.0  # per keystroke, services.search.search() as the person
 PAGE = 200
 
 PROJECT_COLUMNS = (
@@ -76,6 +86,12 @@ WHERE organization_id = %(org)s AND title ILIKE %(pattern)s
 ORDER BY updated_at DESC, id DESC LIMIT 50"""
 PROJECTS_SEARCH_FTS = f"""SELECT {PROJECT_COLUMNS} FROM projects
 WHERE organization_id = %(org)s AND search_text @@ plainto_tsquery('simple', %(q)s)
+ORDER BY updated_at DESC, id DESC LIMIT 50"""
+# The same project searches through the palette's definer function (migration 20261125_0002):
+# candidate ids from the trigram indexes, rows through the RLS-protected table.
+PROJECTS_SEARCH_DEFINER = f"""SELECT {PROJECT_COLUMNS} FROM projects
+WHERE organization_id = %(org)s AND id IN (
+    SELECT s.id FROM fp_private.search_candidates(%(q)s, %(org)s, 50, '{{project}}') s)
 ORDER BY updated_at DESC, id DESC LIMIT 50"""
 ACTIVITY_TIMELINE = """SELECT id, occurred_at, action, description, actor_id, entity_type, entity_id
 FROM activity_log
@@ -135,6 +151,9 @@ class PlanCheck:
     initplan_max_loops: int = 0  # > 1 would mean an InitPlan re-run (it should not be)
     per_row_helpers: list[str] = field(default_factory=list)  # calls outside InitPlans: bad
     scans: list[dict[str, Any]] = field(default_factory=list)  # scans of the main table
+    # "tenant": scans use an index led by organization_id. "trigram" (definer variants): the
+    # scans inside fp_private.search_candidates are bitmaps of a GIN trigram index.
+    rule: str = "tenant"
 
     @property
     def initplan_ok(self) -> bool:
@@ -143,7 +162,8 @@ class PlanCheck:
 
     @property
     def index_ok(self) -> bool:
-        return bool(self.scans) and all(s["tenant_index"] for s in self.scans)
+        key = "trigram_index" if self.rule == "trigram" else "tenant_index"
+        return bool(self.scans) and all(s[key] for s in self.scans)
 
     @property
     def ok(self) -> bool:
@@ -160,7 +180,12 @@ class PlanCheck:
         if not self.scans:
             out.append("no scan of the main table found")
         for scan in self.scans:
-            if not scan["tenant_index"]:
+            if self.rule == "trigram" and not scan["trigram_index"]:
+                out.append(
+                    f"{scan['node']} on {scan['relation']} via {scan['indexes'] or 'no index'} "
+                    "inside the definer function is not a bitmap of a GIN trigram index"
+                )
+            elif self.rule == "tenant" and not scan["tenant_index"]:
                 out.append(
                     f"{scan['node']} on {scan['relation']} via {scan['indexes'] or 'no index'} "
                     f"(leading columns {scan['leading']}) does not use an index led by "
@@ -172,9 +197,10 @@ class PlanCheck:
         helpers = sorted({h.removeprefix("fp_private.").rstrip("(") for h in self.initplan_helpers})
         indexes = sorted({i for s in self.scans for i in s["indexes"]})
         removed = sum(int(s["rows_removed_by_filter"] or 0) for s in self.scans)
+        what = "trigram index in the function" if self.rule == "trigram" else "tenant index"
         return (
             f"InitPlan {'yes' if self.initplan_ok else 'NO'} ({', '.join(helpers) or '-'}); "
-            f"tenant index {'yes' if self.index_ok else 'NO'} ({', '.join(indexes) or '-'}); "
+            f"{what} {'yes' if self.index_ok else 'NO'} ({', '.join(indexes) or '-'}); "
             f"rows removed by the scan's filter: {removed}"
         )
 
@@ -203,13 +229,24 @@ def leading_column(conn: psycopg.Connection[Any], index: str) -> str | None:
     return row[0] if row else None
 
 
-def check_plan(conn: psycopg.Connection[Any], plan: dict[str, Any], table: str) -> PlanCheck:
-    """Check an ``EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON)`` plan of `table`'s query."""
-    check = PlanCheck()
+def check_plan(conn: psycopg.Connection[Any], plan: dict[str, Any], table: str,
+               *, inner: list[dict[str, Any]] | None = None) -> PlanCheck:
+    """Check an ``EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON)`` plan of `table`'s query.
+
+    With `inner` (the plans of the statements run inside fp_private.search_candidates, from
+    :func:`definer_plans`), the query is a definer variant: its one call of the search
+    function (a Function Scan, run once) is allowed, and the scans checked are those of
+    `table` inside the function, which must be GIN trigram bitmaps.
+    """
+    check = PlanCheck(rule="tenant" if inner is None else "trigram")
 
     def walk(node: dict[str, Any], in_initplan: bool) -> None:
         in_initplan = in_initplan or node.get("Parent Relationship") == "InitPlan"
         calls = _HELPER_RE.findall(_own_text(node))
+        if inner is not None and node.get("Node Type") == "Function Scan":
+            calls = [c for c in calls if c != "fp_private.search_candidates("]
+            check.initplan_max_loops = max(check.initplan_max_loops,
+                                           int(node.get("Actual Loops", 1)))
         if in_initplan:
             check.initplan_helpers.extend(calls)
             if calls:
@@ -217,13 +254,27 @@ def check_plan(conn: psycopg.Connection[Any], plan: dict[str, Any], table: str) 
                                                int(node.get("Actual Loops", 1)))
         else:
             check.per_row_helpers.extend(calls)
-            if node.get("Relation Name") == table and "Scan" in node.get("Node Type", ""):
+            if (inner is None and node.get("Relation Name") == table
+                    and "Scan" in node.get("Node Type", "")):
                 check.scans.append(_scan_info(conn, node))
         for child in node.get("Plans", []):
             walk(child, in_initplan)
 
     walk(plan["Plan"], False)
+    for statement in inner or []:
+        if f"FROM public.{table} " not in statement.get("Query Text", ""):
+            continue
+        check.per_row_helpers.extend(_HELPER_RE.findall(json.dumps(statement["Plan"])))
+        for node in _relation_scans(statement["Plan"], table):
+            check.scans.append(_scan_info(conn, node))
     return check
+
+
+def _relation_scans(node: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    found = [node] if node.get("Relation Name") == table and "Scan" in node["Node Type"] else []
+    for child in node.get("Plans", []):
+        found.extend(_relation_scans(child, table))
+    return found
 
 
 def _scan_info(conn: psycopg.Connection[Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -237,15 +288,57 @@ def _scan_info(conn: psycopg.Connection[Any], node: dict[str, Any]) -> dict[str,
     tenant = any(
         leading[name] == "organization_id" and "organization_id" in cond for name, cond in parts
     )
+    trigram = node["Node Type"] == "Bitmap Heap Scan" and bool(parts) and all(
+        index_method(conn, name) == "gin" and "~~*" in cond for name, cond in parts
+    )
     return {
         "node": node["Node Type"],
         "relation": node["Relation Name"],
         "indexes": [name for name, _ in parts],
         "leading": leading,
         "tenant_index": tenant,
+        "trigram_index": trigram,
         "rows": node.get("Actual Rows"),
         "rows_removed_by_filter": node.get("Rows Removed by Filter", 0),
     }
+
+
+def index_method(conn: psycopg.Connection[Any], index: str) -> str | None:
+    row = conn.execute(
+        "SELECT a.amname FROM pg_class i JOIN pg_am a ON a.oid = i.relam "
+        "WHERE i.relname = %s AND i.relnamespace = 'public'::regnamespace", (index,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def definer_plans(owner_info: str, username: str, sql: str,
+                  params: dict[str, Any]) -> list[dict[str, Any]]:
+    """JSON plans (with ANALYZE) of `sql` run as `username` and of every statement run inside
+    it, e.g. in fp_private.search_candidates, which EXPLAIN cannot show: auto_explain reports
+    them as NOTICEs. The superuser loads auto_explain, then becomes the person for the session
+    (SET SESSION AUTHORIZATION, so session_user, which the identity helpers read, is them)."""
+    plans: list[dict[str, Any]] = []
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        body = (diag.message_primary or "").partition("plan:\n")[2]
+        if body:
+            plans.append(json.loads(body))
+
+    with psycopg.connect(owner_info, autocommit=True) as conn:
+        conn.add_notice_handler(on_notice)
+        for setting in (
+            "LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_analyze = on",
+            "SET auto_explain.log_buffers = on", "SET auto_explain.log_format = json",
+            "SET auto_explain.log_level = notice", "SET client_min_messages = notice",
+        ):
+            conn.execute(setting)
+        conn.execute(psycopg.sql.SQL("SET SESSION AUTHORIZATION {}").format(
+            psycopg.sql.Identifier(username)))
+        conn.execute(sql, params).fetchall()  # warm the session's caches first
+        plans.clear()
+        conn.execute(sql, params).fetchall()
+    return plans
 
 
 def plan_cache(conn: psycopg.Connection[Any], sql: str) -> dict[str, int] | None:
@@ -290,7 +383,8 @@ def scan_summary(plan: dict[str, Any]) -> str:
     out: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
-        if node.get("Parent Relationship") == "InitPlan":
+        if node.get("Parent Relationship") == "InitPlan" and not str(
+                node.get("Subplan Name", "")).startswith("CTE"):
             return
         label = node["Node Type"]
         if "Index Name" in node:
@@ -340,12 +434,16 @@ def _run_once(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -
 
 
 def time_pair(person: psycopg.Connection[Any], owner: psycopg.Connection[Any], sql: str,
-              params: dict[str, Any], *, warmup: int, repeat: int
+              params: dict[str, Any], *, warmup: int, repeat: int,
+              owner_query: tuple[str, dict[str, Any]] | None = None,
               ) -> tuple[list[float], list[float], int, int]:
-    """Interleaved timings (ms) of `sql` as the person and as the owner."""
+    """Interleaved timings (ms) of `sql` as the person and as the owner (or of `owner_query`,
+    the owner's equivalent, when the person's statement differs)."""
+    owner_sql, owner_params = owner_query or (sql, params)
+    queries = {id(person): (sql, params), id(owner): (owner_sql, owner_params)}
     for _ in range(warmup):
         _run_once(person, sql, params)
-        _run_once(owner, sql, params)
+        _run_once(owner, owner_sql, owner_params)
     person_ms: list[float] = []
     owner_ms: list[float] = []
     person_rows = owner_rows = 0
@@ -353,7 +451,7 @@ def time_pair(person: psycopg.Connection[Any], owner: psycopg.Connection[Any], s
         # Alternate who goes first, so neither side always runs on a warmer cache.
         order = ((person, person_ms), (owner, owner_ms))
         for conn, out in order if i % 2 == 0 else reversed(order):
-            ms, n = _run_once(conn, sql, params)
+            ms, n = _run_once(conn, *queries[id(conn)])
             out.append(ms)
             if conn is person:
                 person_rows = n
@@ -371,6 +469,14 @@ class Variant:
     table: str
     sql: str
     params: dict[str, Any]
+    # The owner's equivalent when the person's query differs (definer variants: the person
+    # goes through fp_private.search_candidates, the owner uses the plain ILIKE query).
+    owner_sql: str | None = None
+    owner_params: dict[str, Any] | None = None
+
+    @property
+    def definer(self) -> bool:
+        return self.owner_sql is not None
 
 
 @dataclass
@@ -381,6 +487,8 @@ class Context:
     warmup: int
     repeat: int
     log: Callable[[str], None]
+    url: str = ""  # the superuser's SQLAlchemy URL
+    owner_info: str = ""  # the superuser's libpq string
 
 
 def rls_cost_variants(ctx: Context) -> list[Variant]:
@@ -435,6 +543,13 @@ def rls_cost_search_variants(ctx: Context) -> list[Variant]:
         Variant("title_common", "projects", PROJECTS_SEARCH_TITLE,
                 {"org": org, "pattern": "%gearbox%"}),
         Variant("fulltext_rare", "projects", PROJECTS_SEARCH_FTS, {"org": org, "q": rare}),
+        # The same two title searches, the person's through the definer function.
+        Variant("definer_title_rare", "projects", PROJECTS_SEARCH_DEFINER,
+                {"org": org, "q": rare}, PROJECTS_SEARCH_TITLE,
+                {"org": org, "pattern": f"%{rare}%"}),
+        Variant("definer_title_common", "projects", PROJECTS_SEARCH_DEFINER,
+                {"org": org, "q": "gearbox"}, PROJECTS_SEARCH_TITLE,
+                {"org": org, "pattern": "%gearbox%"}),
     ]
 
 
@@ -442,8 +557,8 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context], list[Variant]]]] = {
     "rls_cost": ("projects list page as the person vs the owner", rls_cost_variants),
     "rls_cost_activity": ("project timeline (activity_log) as the person vs the owner",
                           rls_cost_activity_variants),
-    "rls_cost_search": ("project search (trigram ILIKE, tsvector) as the person vs the owner",
-                        rls_cost_search_variants),
+    "rls_cost_search": ("project search (trigram ILIKE, tsvector; and through the definer "
+                        "function) as the person vs the owner", rls_cost_search_variants),
 }
 
 # Policy helpers timed one by one as the person (informational, no budget): what each adds to
@@ -475,7 +590,82 @@ def helper_costs(ctx: Context) -> dict[str, Any]:
             "info": True, "helpers": rows, "pass": True}
 
 
-ALL_SCENARIOS = [*SCENARIOS, "rls_helpers"]
+def palette_keystrokes(data: gen.BenchData) -> list[str]:
+    """Typing a word letter by letter, a project number's prefix, and a rare word."""
+    number = f"B-{data.big.projects * 3 // 4:07d}"  # B-0075000 at full scale
+    return ["b", "br", "bra", "brac", "brack", "bracket", number[:6], number[:7],
+            gen.RARE_WORD.lower()]
+
+
+def palette(ctx: Context) -> dict[str, Any]:
+    """services.search.search() as the big organization's person, keystroke by keystroke.
+
+    Each timed round types the whole series in order (as a person types), on the person's own
+    SQLAlchemy connection, one transaction per keystroke. Budget: p95 <= 100 ms per keystroke.
+    """
+    ctx.log(f"\n== palette: services.search.search() as {ctx.data.big.username}, keystroke by "
+            f"keystroke (budget p95 <= {PALETTE_BUDGET_P95_MS:.0f} ms)")
+    url = make_url(ctx.url).set(username=ctx.data.big.username, password=ctx.data.password)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    keys = palette_keystrokes(ctx.data)
+    org = ctx.data.big.id
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    hits: dict[str, list[palette_search.SearchHit]] = {}
+    try:
+        with engine.connect() as conn:
+            for round_no in range(ctx.warmup + ctx.repeat):
+                for key in keys:
+                    started = time.perf_counter()
+                    found = palette_search.search(conn, org, key)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    conn.rollback()
+                    if round_no >= ctx.warmup:
+                        times[key].append(elapsed)
+                    hits[key] = found
+    finally:
+        engine.dispose()
+    rows = []
+    for key in keys:
+        kinds: dict[str, int] = {}
+        for hit in hits[key]:
+            kinds[hit.kind] = kinds.get(hit.kind, 0) + 1
+        plans = definer_plans(
+            ctx.owner_info, ctx.data.big.username,
+            "SELECT * FROM fp_private.search_candidates(%(q)s, %(org)s, 5)", {"q": key, "org": org},
+        )
+        inner = []
+        for plan in plans:
+            kind = re.search(r"SELECT '(\w+)'::text", plan.get("Query Text", ""))
+            if kind:
+                inner.append({"kind": kind[1], "plan": scan_summary(plan),
+                              "ms": round(float(plan["Plan"].get("Actual Total Time", 0)), 3)})
+        total = next((p["Plan"].get("Actual Total Time") for p in plans
+                      if "search_candidates" in p.get("Query Text", "")), None)
+        st = stats(times[key])
+        rows.append({"keystroke": key, "ms": st, "hits": kinds, "function_ms": total,
+                     "inner": inner, "pass": st["p95"] <= PALETTE_BUDGET_P95_MS})
+        ctx.log(f"   {key!r:12} p50 {st['p50']:7.2f} ms  p95 {st['p95']:7.2f} ms  "
+                f"max {max(times[key]):7.2f} ms  hits {kinds}")
+        for part in inner:
+            ctx.log(f"      {part['kind']:17} {part['ms']:7.3f} ms  {part['plan']}")
+    return {"scenario": "palette", "description": "services.search.search() per keystroke",
+            "budget_p95_ms": PALETTE_BUDGET_P95_MS, "keystrokes": rows,
+            "pass": all(r["pass"] for r in rows)}
+
+
+def print_palette(results: list[dict[str, Any]], log: Callable[[str], None]) -> None:
+    for scenario in results:
+        if scenario["scenario"] != "palette":
+            continue
+        log("\npalette keystroke   p50         p95         budget      hits                result")
+        for r in scenario["keystrokes"]:
+            hits = sum(r["hits"].values())
+            log(f"{r['keystroke']!r:19} {r['ms']['p50']:7.2f} ms  {r['ms']['p95']:7.2f} ms  "
+                f"<= {scenario['budget_p95_ms']:.0f} ms   {hits:<19} "
+                f"{'PASS' if r['pass'] else 'FAIL'}")
+
+
+ALL_SCENARIOS = [*SCENARIOS, "palette", "rls_helpers"]
 
 
 def run_scenario(name: str, ctx: Context) -> dict[str, Any]:
@@ -484,20 +674,26 @@ def run_scenario(name: str, ctx: Context) -> dict[str, Any]:
     results = []
     for variant in make_variants(ctx):
         before = {"person": plan_cache(ctx.person, variant.sql),
-                  "owner": plan_cache(ctx.owner, variant.sql)}
+                  "owner": plan_cache(ctx.owner, variant.owner_sql or variant.sql)}
+        owner_sql = variant.owner_sql or variant.sql
+        owner_params = variant.owner_params or variant.params
         person_ms, owner_ms, person_rows, owner_rows = time_pair(
             ctx.person, ctx.owner, variant.sql, variant.params,
-            warmup=ctx.warmup, repeat=ctx.repeat,
+            warmup=ctx.warmup, repeat=ctx.repeat, owner_query=(owner_sql, owner_params),
         )
         plan_text = explain(ctx.person, variant.sql, variant.params, "ANALYZE, BUFFERS")
         plan_json = explain(ctx.person, variant.sql, variant.params,
                             "ANALYZE, BUFFERS, VERBOSE, FORMAT JSON")
-        check = check_plan(ctx.person, plan_json, variant.table)
-        owner_plan = explain(ctx.owner, variant.sql, variant.params,
-                             "ANALYZE, BUFFERS, FORMAT JSON")
+        inner = None
+        if variant.definer:
+            inner = definer_plans(ctx.owner_info, ctx.data.big.username, variant.sql,
+                                  variant.params)
+            inner = [p for p in inner if "WITH found" in p.get("Query Text", "")]
+        check = check_plan(ctx.person, plan_json, variant.table, inner=inner)
+        owner_plan = explain(ctx.owner, owner_sql, owner_params, "ANALYZE, BUFFERS, FORMAT JSON")
         caches = {
-            side: _delta(plan_cache(conn, variant.sql), before[side])
-            for side, conn in (("person", ctx.person), ("owner", ctx.owner))
+            "person": _delta(plan_cache(ctx.person, variant.sql), before["person"]),
+            "owner": _delta(plan_cache(ctx.owner, owner_sql), before["owner"]),
         }
         person, owner = stats(person_ms), stats(owner_ms)
         ratio = person["p50"] / owner["p50"] if owner["p50"] else float("inf")
@@ -506,11 +702,14 @@ def run_scenario(name: str, ctx: Context) -> dict[str, Any]:
                 f"{ctx.data.big.username}\n{plan_text}")
         ctx.log(f"   plan check: {check.summary()}")
         ctx.log(f"   person plan: {scan_summary(plan_json)}")
+        for statement in inner or []:
+            ctx.log(f"   inside the function: {scan_summary(statement)}")
         ctx.log(f"   owner plan:  {scan_summary(owner_plan)}")
         ctx.log(f"   server plans used by the prepared statement in warm-up + timed runs: {caches}")
         generic = {
-            side: generic_plan_summary(conn, variant.sql)
-            for side, conn in (("person", ctx.person), ("owner", ctx.owner))
+            side: generic_plan_summary(conn, sql)
+            for side, conn, sql in (("person", ctx.person, variant.sql),
+                                    ("owner", ctx.owner, owner_sql))
             if (caches[side] or {}).get("generic_plans")
         }
         for side, summary in generic.items():
@@ -522,6 +721,7 @@ def run_scenario(name: str, ctx: Context) -> dict[str, Any]:
         results.append({
             "variant": variant.name,
             "sql": variant.sql,
+            "owner_sql": owner_sql,
             "rows": {"person": person_rows, "owner": owner_rows},
             "person_ms": person,
             "owner_ms": owner,
@@ -534,6 +734,7 @@ def run_scenario(name: str, ctx: Context) -> dict[str, Any]:
                 "initplan_helpers": sorted({h.rstrip("(") for h in check.initplan_helpers}),
                 "per_row_helpers": [h.rstrip("(") for h in check.per_row_helpers],
                 "scans": check.scans,
+                "inside_function": [scan_summary(p) for p in inner or []],
                 "problems": check.problems(),
                 "text": plan_text,
                 "person_summary": scan_summary(plan_json),
@@ -684,13 +885,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"big organization {data.big.slug} ({data.big.projects} projects), "
                 f"person {data.big.username}; {args.warmup} warm-up + {args.repeat} timed runs "
                 f"per side; prepare={args.prepare}")
-            ctx = Context(data, owner, person, args.warmup, args.repeat, log)
+            ctx = Context(data, owner, person, args.warmup, args.repeat, log, url, owner_info)
             results = [
-                helper_costs(ctx) if name == "rls_helpers" else run_scenario(name, ctx)
+                helper_costs(ctx) if name == "rls_helpers"
+                else palette(ctx) if name == "palette"
+                else run_scenario(name, ctx)
                 for name in scenarios
             ]
     env["loadavg_end"] = os.getloadavg()
     print_table(results, log)
+    print_palette(results, log)
     total = time.perf_counter() - started
     log(f"\nTotal {total:.1f} s; load average at the end {env['loadavg_end']}")
     if not args.no_save:

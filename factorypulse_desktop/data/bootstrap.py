@@ -62,3 +62,4 @@ def bootstrap_database(connection: Connection) -> None:
     connection.execute(text("GRANT USAGE ON SCHEMA public TO fp_member, fp_security, fp_backup"))
     connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
     connection.execute(text("CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public"))
+    connection.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public"))

@@ -318,6 +318,13 @@ class Contact(Tenant, Editable, Base):
             postgresql_using="gin",
             postgresql_ops={"company_name": "gin_trgm_ops"},
         ),
+        Index(
+            "contacts_search_trgm_idx",
+            text("((organization_id)::text)"),
+            "company_name", "contact_name",
+            postgresql_using="gin",
+            postgresql_ops={"company_name": "gin_trgm_ops", "contact_name": "gin_trgm_ops"},
+        ),
     )
 
     type: Mapped[ContactType] = mapped_column(server_default=lit("customer", "contact_type"))
@@ -420,6 +427,13 @@ class Project(Tenant, Editable, Base):
             "title",
             postgresql_using="gin",
             postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        Index(
+            "projects_search_trgm_idx",
+            text("((organization_id)::text)"),
+            "project_number", "title",
+            postgresql_using="gin",
+            postgresql_ops={"project_number": "gin_trgm_ops", "title": "gin_trgm_ops"},
         ),
     )
 
@@ -738,6 +752,13 @@ class InventoryItem(Tenant, Editable, Base):
             postgresql_using="gin",
             postgresql_ops={"item_name": "gin_trgm_ops"},
         ),
+        Index(
+            "inventory_items_search_trgm_idx",
+            text("((organization_id)::text)"),
+            "item_code", "item_name",
+            postgresql_using="gin",
+            postgresql_ops={"item_code": "gin_trgm_ops", "item_name": "gin_trgm_ops"},
+        ),
     )
 
     item_code: Mapped[str]
@@ -765,6 +786,13 @@ class PurchaseOrder(Tenant, Editable, Base):
         person_fk("created_by", "SET NULL"),
         Index("purchase_orders_list_idx", "organization_id", text("updated_at DESC")),
         Index("purchase_orders_supplier_idx", "organization_id", "supplier_id"),
+        Index(
+            "purchase_orders_search_trgm_idx",
+            text("((organization_id)::text)"),
+            "po_number",
+            postgresql_using="gin",
+            postgresql_ops={"po_number": "gin_trgm_ops"},
+        ),
     )
 
     po_number: Mapped[str]
@@ -830,6 +858,13 @@ class ProductionOrder(Tenant, Editable, Base):
         person_fk("assigned_to", "SET NULL"),
         person_fk("created_by", "SET NULL"),
         Index("production_orders_list_idx", "organization_id", text("updated_at DESC")),
+        Index(
+            "production_orders_search_trgm_idx",
+            text("((organization_id)::text)"),
+            "production_number", "description",
+            postgresql_using="gin",
+            postgresql_ops={"production_number": "gin_trgm_ops", "description": "gin_trgm_ops"},
+        ),
     )
 
     production_number: Mapped[str]
@@ -1144,6 +1179,13 @@ class Document(Tenant, Editable, Base):
         Index("documents_project_idx", "organization_id", "project_id", text("updated_at DESC")),
         Index(
             "documents_title_trgm_idx",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        Index(
+            "documents_search_trgm_idx",
+            text("((organization_id)::text)"),
             "title",
             postgresql_using="gin",
             postgresql_ops={"title": "gin_trgm_ops"},

@@ -22,12 +22,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+import psycopg.sql
 import pytest
 from sqlalchemy import Connection, Engine, text
 
 from factorypulse_desktop.data import people
 from factorypulse_desktop.data.db import make_engine
 from factorypulse_desktop.domain.enums import Role
+from factorypulse_desktop.services.search import search
 
 ORGS = 20
 PROJECTS = 300  # per organization
@@ -346,23 +349,20 @@ def test_T_RLS_13_policies_use_initplan_and_tenant_index(tenant_db: tuple[Any, T
     assert not problems, "\n".join([*problems, "", "plans:", *report])
 
 
-FILLER_PROJECTS = 20_000  # for the search test: enough rows that the trigram index pays off
+FILLER_PROJECTS = 20_000  # for the search tests: enough rows that the trigram index pays off
+TRIGRAM_INDEXES = {"projects_title_trgm_idx", "projects_search_trgm_idx"}
 
 
-def test_T_RLS_13_project_search_uses_its_index_as_person(
-    tenant_db: tuple[Any, Tenant],
-) -> None:
-    """A person's title search should use the trigram index, as the owner's does.
+@pytest.fixture
+def search_tenant_db(tenant_db: tuple[Any, Tenant]) -> tuple[Any, Tenant]:
+    """tenant_db plus 20k more projects (none matching) in the tenant's organization.
 
-    Known to fail with the current schema (xfail with the reason): see the message below.
+    300 projects are read faster through the tenant index than through the trigram index
+    whoever asks; with 20k more the trigram index wins for the owner.
     """
     db, tenant = tenant_db
-    sql = next(sql for name, _, sql in HOT_QUERIES if name.startswith("project search"))
-    params = {"org": tenant.params["org"], "pattern": tenant.params["pattern"]}
     owner = make_engine(db.owner_url)
     try:
-        # 300 projects are read faster through the tenant index than through the trigram
-        # index whoever asks; with 20k more (none matching) the trigram index wins for the owner.
         with owner.begin() as conn:
             conn.execute(text("ALTER TABLE projects DISABLE TRIGGER USER"))
             conn.execute(
@@ -372,38 +372,131 @@ def test_T_RLS_13_project_search_uses_its_index_as_person(
                                (SELECT id FROM workflow_stages WHERE organization_id = :org
                                 ORDER BY stage_order LIMIT 1)
                         FROM generate_series(1, :n) AS g"""),
-                {"org": params["org"], "n": FILLER_PROJECTS},
+                {"org": tenant.params["org"], "n": FILLER_PROJECTS},
             )
             conn.execute(text("ALTER TABLE projects ENABLE TRIGGER USER"))
         with owner.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE projects"))
     finally:
         owner.dispose()
+    return db, tenant
+
+
+def _index_scans(plan: dict[str, Any], table: str) -> list[tuple[str, str, str]]:
+    """(scan node, index or '', index condition) of every scan of `table`, bitmaps resolved."""
+    found: list[tuple[str, str, str]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Relation Name") == table and "Scan" in node["Node Type"]:
+            parts = _index_parts(node)
+            found.extend((node["Node Type"], name, cond) for name, cond in parts)
+            if not parts:
+                found.append((node["Node Type"], "", ""))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan)
+    return found
+
+
+def test_T_RLS_13_plain_ilike_search_cannot_use_trigram_index_as_person(
+    search_tenant_db: tuple[Any, Tenant],
+) -> None:
+    """Why search goes through a definer function: a person's own ``ILIKE`` cannot use a
+    trigram index.
+
+    ``ILIKE`` (texticlike) is not LEAKPROOF, so under RLS the planner may not evaluate it before
+    the policies: the person's plan reads every project of the organization through an
+    organization_id index and filters them (benchmarks/README.md, "What we found" 4), while
+    the owner's plan (no RLS) uses the trigram index. If this ever fails because the person's
+    plan does use a trigram index, PostgreSQL has changed and fp_private.search_candidates
+    (migration 20261125_0002) may no longer be needed.
+    """
+    db, tenant = search_tenant_db
+    sql = next(sql for name, _, sql in HOT_QUERIES if name.startswith("project search"))
+    params = {"org": tenant.params["org"], "pattern": tenant.params["pattern"]}
 
     def indexes_used(url: str) -> set[str]:
         engine = make_engine(url)
         try:
             with engine.connect() as conn:
-                plan = explain(conn, sql, params)
+                return {name for _node, name, _cond in _index_scans(explain(conn, sql, params),
+                                                                    "projects")}
         finally:
             engine.dispose()
-        found: set[str] = set()
 
-        def walk(node: dict[str, Any]) -> None:
-            if "Index Name" in node:
-                found.add(node["Index Name"])
-            for child in node.get("Plans", []):
-                walk(child)
+    # Precondition: with these statistics the planner picks a trigram index (owner, no RLS).
+    assert indexes_used(db.owner_url) & TRIGRAM_INDEXES
+    assert not indexes_used(db.url_for(tenant.username, PASSWORD)) & TRIGRAM_INDEXES
 
-        walk(plan)
-        return found
 
-    # Precondition: with these statistics the planner picks the trigram index (owner, no RLS).
-    assert "projects_title_trgm_idx" in indexes_used(db.owner_url)
-    if "projects_title_trgm_idx" not in indexes_used(db.url_for(tenant.username, PASSWORD)):
-        pytest.xfail(
-            "ILIKE (texticlike) and @@ (ts_match_vq) are not LEAKPROOF, so under RLS the planner "
-            "may not evaluate them before the policies: a person's search cannot use the "
-            "trigram/tsvector GIN indexes and filters every project of the tenant instead "
-            "(see benchmarks/README.md, rls_cost_search)"
+def nested_plans(db: Any, username: str, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The JSON plans of `sql` and of every statement run inside it (functions included), as
+    `username` runs it: auto_explain reports them as NOTICEs.
+
+    auto_explain is loaded by the superuser, who then becomes the person for the session
+    (SET SESSION AUTHORIZATION): session_user, which the identity helpers read, is the person.
+    """
+    plans: list[dict[str, Any]] = []
+    with psycopg.connect(db.owner_conninfo(), autocommit=True) as conn:
+        conn.add_notice_handler(
+            lambda diag: plans.append(
+                json.loads((diag.message_primary or "").partition("plan:\n")[2] or "{}")
+            )
         )
+        for setting in (
+            "LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_nested_statements = on", "SET auto_explain.log_analyze = on",
+            "SET auto_explain.log_format = json", "SET auto_explain.log_level = notice",
+            "SET client_min_messages = notice",
+        ):
+            conn.execute(setting)
+        conn.execute(psycopg.sql.SQL("SET SESSION AUTHORIZATION {}").format(
+            psycopg.sql.Identifier(username)))
+        assert conn.execute("SELECT session_user, current_user").fetchone() == (
+            username, username)
+        plans.clear()
+        conn.execute(sql, params).fetchall()
+    return [p for p in plans if p]
+
+
+def test_T_RLS_13_project_search_uses_its_index_via_definer_function(
+    search_tenant_db: tuple[Any, Tenant],
+) -> None:
+    """The palette's search (services/search.py) finds the same projects as the owner's ILIKE,
+    and inside fp_private.search_candidates the projects are read through a GIN trigram index:
+    a bitmap built from the pattern, no scan of the organization and no per-row helper."""
+    db, tenant = search_tenant_db
+    org, words = tenant.params["org"], tenant.params["pattern"].strip("%")
+    owner = make_engine(db.owner_url)
+    try:
+        with owner.connect() as conn:
+            expected = set(conn.execute(
+                text("SELECT id FROM projects WHERE organization_id = :org "
+                     "AND title ILIKE :pattern"), {"org": org, "pattern": f"%{words}%"}
+            ).scalars())
+    finally:
+        owner.dispose()
+    assert 0 < len(expected) < 50
+    engine = make_engine(db.url_for(tenant.username, PASSWORD))
+    try:
+        with engine.connect() as conn:
+            hits = search(conn, org, words, per_kind=50)
+    finally:
+        engine.dispose()
+    assert {h.id for h in hits if h.kind == "project"} == expected
+
+    plans = nested_plans(
+        db, tenant.username,
+        "SELECT * FROM fp_private.search_candidates(%s, %s, 50, '{project}')", (words, org))
+    inner = [p for p in plans if "SELECT 'project'" in p.get("Query Text", "")]
+    assert len(inner) == 1, [p.get("Query Text") for p in plans]
+    scans = _index_scans(inner[0]["Plan"], "projects")
+    report = f"scans of projects inside the function: {scans}"
+    print(report)
+    assert scans, report
+    for node, index, cond in scans:
+        assert node in ("Bitmap Heap Scan", "Bitmap Index Scan"), report
+        assert index in TRIGRAM_INDEXES and "~~*" in cond, report
+    assert not HELPER.search(json.dumps(inner[0]["Plan"])), "a policy helper runs per row"
+    assert inner[0]["Plan"]["Actual Rows"] == len(expected)
