@@ -24,6 +24,7 @@ import sqlalchemy
 from sqlalchemy import exc, text
 
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services.auth import Workspace
 
 KINDS = (
     "project", "contact", "document", "purchase_order", "inventory_item", "production_order",
@@ -136,3 +137,13 @@ def search(
             SearchHit(row.kind, row.id, row.title or "", row.subtitle or "", row.organization_id)
         )
     return [hit for kind in KINDS for hit in by_kind[kind]]
+
+
+def search_workspace(
+    workspace: Workspace, organization_id: uuid.UUID, text: str, *, per_kind: int = 5
+) -> list[SearchHit]:
+    """`search` in one short transaction of the signed-in person (for the palette)."""
+    if len(normalize_query(text)) < MIN_QUERY_CHARS:
+        return []
+    with workspace.transaction() as conn:
+        return search(conn, organization_id, text, per_kind=per_kind)

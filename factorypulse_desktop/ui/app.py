@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidge
 
 from factorypulse_desktop import __version__
 from factorypulse_desktop.domain.live import FeedState
-from factorypulse_desktop.services import auth, setup
+from factorypulse_desktop.services import auth, search, setup
 from factorypulse_desktop.services.io_guard import forbid_database_io_on_current_thread
 from factorypulse_desktop.services.live import ChangeFeed
 from factorypulse_desktop.services.profiles import DEMO_PROFILE, ConnectionProfile, ProfileStore
@@ -21,9 +21,17 @@ from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
 from factorypulse_desktop.ui.events import ChangeBus
 from factorypulse_desktop.ui.live import LiveUpdates
 from factorypulse_desktop.ui.main_window import MainWindow, OrgChoice
+from factorypulse_desktop.ui.palette import SearchPalette
 from factorypulse_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+# Which sidebar area holds each kind of record the palette finds.
+KIND_AREAS = {
+    "project": "projects", "contact": "contacts", "document": "documents",
+    "purchase_order": "purchasing", "inventory_item": "inventory",
+    "production_order": "production", "person": "administration",
+}
 
 
 class StartupSplash(QDialog):
@@ -66,6 +74,7 @@ class DesktopApp(QObject):
         self.workspace: auth.Workspace | None = None
         self.window: MainWindow | None = None
         self.dialog: QDialog | None = None
+        self.palette: SearchPalette | None = None
         self._switching = False  # closing a window on purpose (sign out), not to quit
 
     # --- start ----------------------------------------------------------------------------
@@ -134,6 +143,7 @@ class DesktopApp(QObject):
         choices = [OrgChoice(m.organization_id, m.name, m.role) for m in identity.memberships]
         window = MainWindow(identity.display_name, choices, settings=self.settings)
         window.sig_sign_out.connect(self.sign_out)
+        window.sig_search_requested.connect(self.open_palette)
         window.sig_closed.connect(lambda: self._closed_by_user(window))
         self.window = window
         self._drop_dialog()
@@ -145,6 +155,25 @@ class DesktopApp(QObject):
         self.runner.sig_error.connect(window.show_error)
         self.live.start(workspace.conninfo())
         self.sig_window_ready.emit()
+
+    def open_palette(self) -> SearchPalette | None:
+        window, workspace = self.window, self.workspace
+        if window is None or workspace is None:
+            return None
+        org = window.organization.organization_id
+        palette = SearchPalette(
+            self.runner, lambda text: search.search_workspace(workspace, org, text), window)
+        palette.sig_open.connect(self._open_record)
+        palette.show()
+        self.palette = palette
+        return palette
+
+    def _open_record(self, kind: str, _record_id: object) -> None:
+        """Go to the record's area; the record pages themselves arrive with later issues."""
+        if self.window is None:
+            return
+        area = KIND_AREAS.get(kind, "dashboard")
+        self.window.show_area(area)
 
     def _on_live_state(self, state: FeedState) -> None:
         if self.window is not None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from factorypulse_desktop.services.io_guard import (
@@ -56,6 +56,23 @@ def test_demo_then_sign_out_and_sign_in_as_globex_sales(qtbot: QtBot, isolated: 
     assert window.organization.name.startswith("Acme")
     assert "administration" in window.area_keys()
     qtbot.waitUntil(lambda: window.connection_state == "online", timeout=20_000)
+
+    # Ctrl+K palette: acme's customer is found, globex's is not (same spelling style).
+    palette = app.open_palette()
+    assert palette is not None
+    qtbot.keyClicks(palette.query, "Northwind")
+    qtbot.waitUntil(lambda: any("Northwind" in h.title for h in palette.hits), timeout=20_000)
+    palette.query.clear()
+    qtbot.keyClicks(palette.query, "Nordic Energy")
+    qtbot.waitUntil(lambda: "Nothing found for “Nordic Energy”" in palette.status.text(),
+                    timeout=20_000)
+    assert palette.hits == []
+    palette.query.clear()
+    qtbot.keyClicks(palette.query, "Northwind")
+    qtbot.waitUntil(lambda: bool(palette.hits), timeout=20_000)
+    with qtbot.waitSignal(palette.sig_open):
+        qtbot.keyClick(palette.query, Qt.Key.Key_Return)
+    assert window.current_area_key() in {"contacts", "projects"}
 
     window.sign_out_button.click()
     qtbot.waitUntil(lambda: isinstance(app.dialog, SignInDialog), timeout=20_000)
