@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Revision files are named "<YYYYMMDD>_<NNNN>_<slug>.py" and the revision id is the first two
+# parts; history is linear (a test checks both against Alembic). Reading the names instead of
+# importing Alembic keeps signing in fast: Alembic is loaded only to actually migrate.
+_REVISION_FILE = re.compile(r"^(\d{8}_\d{4})_[a-z0-9_]+\.py$")
 
 
 def migrations_dir() -> Path:
@@ -26,39 +32,60 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["url"] = url
     return config
 
 
-def head_revision() -> str:
-    script = ScriptDirectory.from_config(alembic_config(""))
-    head = script.get_current_head()
-    if head is None:
-        raise RuntimeError("no migration revisions found")
-    return head
-
-
 def known_revisions() -> set[str]:
-    script = ScriptDirectory.from_config(alembic_config(""))
-    return {rev.revision for rev in script.walk_revisions()}
+    found = set()
+    for path in (migrations_dir() / "versions").iterdir():
+        match = _REVISION_FILE.match(path.name)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def head_revision() -> str:
+    revisions = known_revisions()
+    if not revisions:
+        raise RuntimeError("no migration revisions found")
+    return max(revisions)
 
 
 def current_revision(url: str) -> str | None:
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            exists = connection.execute(
+                text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar_one()
+            if not exists:
+                return None
+            return connection.execute(
+                text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
     finally:
         engine.dispose()
 
 
 def upgrade(url: str, target: str = "head") -> None:
+    """Create the cluster roles if missing and migrate to `target`."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), target)
 
 
+def upgrade_if_needed(url: str) -> None:
+    """`upgrade` unless the database is already at head (then no Alembic is even loaded)."""
+    if current_revision(url) != head_revision():
+        upgrade(url)
+
+
 def downgrade(url: str, target: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), target)
 
 

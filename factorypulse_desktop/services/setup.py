@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from factorypulse_desktop.data import migrate, people
 from factorypulse_desktop.data.db import friendly_error, make_engine
-from factorypulse_desktop.data.demo import seed_demo
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.validation import check_password, check_slug, check_username
@@ -42,7 +43,7 @@ def _owner_url(profile_name: str) -> str:
     except EmbeddedError as error:
         raise UserFacingError(str(error)) from error
     url = cluster.url(DATABASE_NAME)
-    migrate.upgrade(url)
+    migrate.upgrade_if_needed(url)
     return url
 
 
@@ -50,7 +51,14 @@ def prepare_demo() -> None:
     """The separate demo cluster, seeded on first use (a second call adds nothing)."""
     engine = make_engine(_owner_url("demo"))
     try:
-        seed_demo(engine, password=DEMO_PASSWORD)
+        with engine.connect() as connection:
+            seeded = connection.execute(
+                text("SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = 'acme')")
+            ).scalar_one()
+        if not seeded:
+            from factorypulse_desktop.data.demo import seed_demo  # 2,500 lines of samples
+
+            seed_demo(engine, password=DEMO_PASSWORD)
     except Exception as error:  # database errors become one sentence for the user
         raise friendly_error(error) from error
     finally:
