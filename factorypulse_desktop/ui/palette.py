@@ -68,6 +68,9 @@ class SearchPalette(QDialog):
         self.results = QListWidget()
         self.results.setIconSize(QSize(18, 18))
         self.results.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing stays in the box
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.results.setSpacing(1)
         self.results.itemActivated.connect(self._open_item)
         self.results.itemClicked.connect(self._open_item)
         self.status = QLabel(self.tr("Type at least two characters."))
@@ -102,6 +105,7 @@ class SearchPalette(QDialog):
             if hit.kind != last_kind:
                 header = QListWidgetItem(self.tr(KIND_LABELS.get(hit.kind, hit.kind)).upper())
                 header.setFlags(Qt.ItemFlag.NoItemFlags)
+                header.setSizeHint(QSize(0, 26))
                 header.setForeground(QColor(colors.muted))
                 self.results.addItem(header)
                 last_kind = hit.kind
@@ -109,6 +113,8 @@ class SearchPalette(QDialog):
             item = QListWidgetItem(icons.icon(KIND_ICONS.get(hit.kind, "search"), colors.accent),
                                    line)
             item.setData(HIT_ROLE, hit)
+            item.setSizeHint(QSize(0, 30))
+            item.setToolTip(line)
             self.results.addItem(item)
         self._select(0, 1)
         if len(text) < 2:

@@ -1,0 +1,90 @@
+"""Regenerate the screenshots in docs/images from the real app on the demo database.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+IMAGES = Path(__file__).resolve().parent / "images"
+
+
+def wait_until(app: QApplication, condition, timeout_s: float = 60) -> None:  # type: ignore[no-untyped-def]
+    loop = QEventLoop()
+    timer = QTimer(interval=50)
+    deadline = QTimer(singleShot=True, interval=int(timeout_s * 1000))
+    timer.timeout.connect(lambda: condition() and loop.quit())
+    deadline.timeout.connect(loop.quit)
+    timer.start()
+    deadline.start()
+    loop.exec()
+    if not condition():
+        raise SystemExit("timed out waiting for the app")
+
+
+def save(widget: QWidget, name: str) -> None:
+    IMAGES.mkdir(exist_ok=True)
+    widget.grab().save(str(IMAGES / name))
+    print("wrote", IMAGES / name)
+
+
+def main() -> int:
+    base = Path(tempfile.mkdtemp(prefix="fp-shots-"))
+    base.chmod(0o711)
+    os.environ["FACTORYPULSE_DATA_DIR"] = str(base / "data")
+    os.environ["FACTORYPULSE_CONFIG_DIR"] = str(base / "config")
+    from factorypulse_desktop.services.profiles import ProfileStore
+    from factorypulse_desktop.ui import theme
+    from factorypulse_desktop.ui.app import DesktopApp
+    from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
+
+    qt_app = QApplication(sys.argv)
+    theme.apply(qt_app)
+    settings = QSettings(str(base / "ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue("app/used_demo", True)
+    app = DesktopApp(demo=True, settings=settings, store=ProfileStore(base / "config"))
+    try:
+        app.start()
+        wait_until(qt_app, lambda: app.window is not None
+                   and app.window.connection_state == "online", 120)
+        window = app.window
+        assert window is not None
+        window.resize(1280, 800)
+        window.show_area("dashboard")
+        qt_app.processEvents()
+        save(window, "main-window.png")
+        palette = app.open_palette()
+        assert palette is not None
+        palette.query.setText("bra")
+        palette._run_query()
+        wait_until(qt_app, lambda: bool(palette.hits))
+        save(palette, "palette.png")
+        palette.close()
+        window.sign_out_button.click()
+        wait_until(qt_app, lambda: isinstance(app.dialog, SignInDialog))
+        dialog = app.dialog
+        assert isinstance(dialog, SignInDialog)
+        dialog.username.setText("globex.sales")
+        qt_app.processEvents()
+        save(dialog, "sign-in.png")
+    finally:
+        app.shutdown()
+        from factorypulse_desktop.runtime.embedded import EmbeddedCluster
+
+        EmbeddedCluster(base / "data" / "embedded" / "demo").stop()
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
