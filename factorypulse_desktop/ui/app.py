@@ -14,6 +14,7 @@ from factorypulse_desktop.domain.live import FeedState
 from factorypulse_desktop.services import auth, search, setup
 from factorypulse_desktop.services.io_guard import forbid_database_io_on_current_thread
 from factorypulse_desktop.services.live import ChangeFeed
+from factorypulse_desktop.services.organizations import organization_locale
 from factorypulse_desktop.services.profiles import DEMO_PROFILE, ConnectionProfile, ProfileStore
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.dialogs.first_run import FirstRunWizard
@@ -140,7 +141,8 @@ class DesktopApp(QObject):
     def _signed_in(self, workspace: auth.Workspace, remembered: bool = True) -> None:
         self.workspace = workspace
         identity = workspace.identity
-        choices = [OrgChoice(m.organization_id, m.name, m.role) for m in identity.memberships]
+        choices = [OrgChoice(m.organization_id, m.name, m.role, *organization_locale(m))
+                   for m in identity.memberships]
         window = MainWindow(identity.display_name, choices, settings=self.settings)
         window.sig_sign_out.connect(self.sign_out)
         window.sig_search_requested.connect(self.open_palette)

@@ -7,12 +7,9 @@ from decimal import Decimal
 
 from PySide6.QtCore import QDate, QLocale
 
-# Currencies without minor units (ISO 4217 exponent 0) that our customers use.
-_ZERO_DECIMAL = {"VND", "JPY", "KRW", "CLP", "ISK", "HUF"}
+from factorypulse_desktop.services.organizations import currency_decimals
 
-
-def currency_decimals(code: str) -> int:
-    return 0 if code.upper() in _ZERO_DECIMAL else 2
+__all__ = ["Formatter", "currency_decimals"]
 
 
 class Formatter:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.ui import icons, theme
+from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.pages.placeholder import PlaceholderPage
 from factorypulse_desktop.ui.widgets.banner import Banner
 
@@ -82,6 +83,8 @@ class OrgChoice:
     organization_id: uuid.UUID
     name: str
     role: Role
+    locale_name: str = "en_US"
+    currency: str = "USD"
 
 
 class MainWindow(QMainWindow):
@@ -235,6 +238,12 @@ class MainWindow(QMainWindow):
     @property
     def role(self) -> Role:
         return self.organization.role
+
+    @property
+    def formatter(self) -> Formatter:
+        """Numbers, money and dates as the active organization writes them."""
+        org = self.organization
+        return Formatter(org.locale_name, org.currency)
 
     def area_keys(self) -> list[str]:
         return [a.key for a in self._visible_areas]

@@ -55,6 +55,7 @@ def test_demo_then_sign_out_and_sign_in_as_globex_sales(qtbot: QtBot, isolated: 
     assert window.windowTitle().startswith("Factory Pulse")
     assert window.organization.name.startswith("Acme")
     assert "administration" in window.area_keys()
+    assert window.formatter.money(1234.5) == "$1,234.50"  # acme: en_US, USD
     qtbot.waitUntil(lambda: window.connection_state == "online", timeout=20_000)
 
     # Ctrl+K palette: acme's customer is found, globex's is not (same spelling style).
@@ -96,4 +97,5 @@ def test_demo_then_sign_out_and_sign_in_as_globex_sales(qtbot: QtBot, isolated: 
     assert [o.name for o in window._organizations] == ["Globex Fabrication"]
     assert "administration" not in window.area_keys()
     assert "Sales" in window._person_label.text()
+    assert "€" in window.formatter.money(10) or "EUR" in window.formatter.money(10)
     app.shutdown()

@@ -9,6 +9,7 @@ from factorypulse_desktop.ui.formatting import Formatter, currency_decimals
 
 def test_vnd_has_no_decimals_and_usd_has_two() -> None:
     assert currency_decimals("VND") == 0
+    assert currency_decimals("JPY") == 0
     assert currency_decimals("usd") == 2
     vnd = Formatter("vi_VN", "VND").money(1234567)
     assert "1.234.567" in vnd and "," not in vnd
