@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import uuid
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
@@ -21,7 +22,8 @@ from factorypulse_desktop.ui.dialogs.first_run import FirstRunWizard
 from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
 from factorypulse_desktop.ui.events import ChangeBus
 from factorypulse_desktop.ui.live import LiveUpdates
-from factorypulse_desktop.ui.main_window import MainWindow, OrgChoice
+from factorypulse_desktop.ui.main_window import Area, MainWindow, OrgChoice
+from factorypulse_desktop.ui.pages.administration import AdministrationPage
 from factorypulse_desktop.ui.palette import SearchPalette
 from factorypulse_desktop.ui.tasks import TaskRunner
 
@@ -143,11 +145,16 @@ class DesktopApp(QObject):
         identity = workspace.identity
         choices = [OrgChoice(m.organization_id, m.name, m.role, *organization_locale(m))
                    for m in identity.memberships]
-        window = MainWindow(identity.display_name, choices, settings=self.settings)
+        window = MainWindow(identity.display_name, choices, settings=self.settings,
+                            page_factory=lambda area, org: self._make_page(area, org, workspace))
         window.sig_sign_out.connect(self.sign_out)
         window.sig_search_requested.connect(self.open_palette)
         window.sig_closed.connect(lambda: self._closed_by_user(window))
         self.window = window
+        # Connected after construction: restoring the last organization must not reach pages
+        # built for another one, so bring them in line once.
+        window.sig_organization_changed.connect(self._organization_changed)
+        self._organization_changed(window.organization.organization_id)
         self._drop_dialog()
         window.show()
         if not remembered:
@@ -157,6 +164,20 @@ class DesktopApp(QObject):
         self.runner.sig_error.connect(window.show_error)
         self.live.start(workspace.conninfo())
         self.sig_window_ready.emit()
+
+    def _make_page(self, area: Area, organization_id: uuid.UUID,
+                   workspace: auth.Workspace) -> QWidget | None:
+        """The real page of an area, where one exists yet (others show a placeholder)."""
+        if area.key == "administration":
+            return AdministrationPage(self.runner, workspace, organization_id, self.store)
+        return None
+
+    def _organization_changed(self, organization_id: object) -> None:
+        if self.window is None:
+            return
+        page = self.window.page("administration")
+        if isinstance(page, AdministrationPage) and isinstance(organization_id, uuid.UUID):
+            page.set_organization(organization_id)
 
     def open_palette(self) -> SearchPalette | None:
         window, workspace = self.window, self.workspace

@@ -88,7 +88,8 @@ class OrgChoice:
 
 
 class MainWindow(QMainWindow):
-    """The frame every page lives in. Pages are created lazily by `page_factory`."""
+    """The frame every page lives in. Pages are created lazily by `page_factory(area, org)`;
+    a page that shows one organization's data follows `sig_organization_changed`."""
 
     sig_sign_out = Signal()
     """The user asked to sign out (or switch person)."""
@@ -108,7 +109,7 @@ class MainWindow(QMainWindow):
         organizations: Sequence[OrgChoice],
         *,
         settings: QSettings | None = None,
-        page_factory: Callable[[Area], QWidget | None] | None = None,
+        page_factory: Callable[[Area, uuid.UUID], QWidget | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -274,7 +275,9 @@ class MainWindow(QMainWindow):
         area = self._visible_areas[row]
         page = self._pages.get(area.key)
         if page is None:
-            page = (self._page_factory(area) if self._page_factory else None) or PlaceholderPage(
+            made = (self._page_factory(area, self.organization.organization_id)
+                    if self._page_factory else None)
+            page = made or PlaceholderPage(
                 area.title, area.icon, area.description)
             self._pages[area.key] = page
             self.stack.addWidget(page)

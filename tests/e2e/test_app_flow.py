@@ -19,6 +19,7 @@ from factorypulse_desktop.services.profiles import ProfileStore
 from factorypulse_desktop.ui.app import DesktopApp
 from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
 from factorypulse_desktop.ui.main_window import MainWindow
+from factorypulse_desktop.ui.pages.administration import AdministrationPage
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +58,11 @@ def test_demo_then_sign_out_and_sign_in_as_globex_sales(qtbot: QtBot, isolated: 
     assert "administration" in window.area_keys()
     assert window.formatter.money(1234.5) == "$1,234.50"  # acme: en_US, USD
     qtbot.waitUntil(lambda: window.connection_state == "online", timeout=20_000)
+
+    window.show_area("administration")
+    admin_page = window.stack.currentWidget()
+    assert isinstance(admin_page, AdministrationPage)
+    qtbot.waitUntil(lambda: admin_page.people_model.rowCount() == 9, timeout=20_000)
 
     # Ctrl+K palette: acme's customer is found, globex's is not (same spelling style).
     palette = app.open_palette()
