@@ -63,6 +63,12 @@ def main() -> int:
         window.show_area("dashboard")
         qt_app.processEvents()
         save(window, "main-window.png")
+        window.show_area("administration")
+        page = window.stack.currentWidget()
+        wait_until(qt_app, lambda: page.people_model.rowCount() > 0)  # type: ignore[attr-defined]
+        qt_app.processEvents()
+        save(page, "administration.png")
+        window.show_area("dashboard")
         palette = app.open_palette()
         assert palette is not None
         palette.query.setText("bra")
