@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never touch the developer's real keyring or saved connections: the keyring is the
+# "no backend" one unless a test installs an in-memory backend itself, and profiles are saved
+# in a throwaway folder.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ["FACTORYPULSE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="fp-test-config-")
 
 import psycopg
 import pytest

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -49,8 +50,10 @@ from factorypulse_desktop.runtime.secrets import (
 )
 
 __all__ = [
+    "CONNECTION_LOST_MESSAGE",
     "CONNECT_ARGS",
     "DEMO_PROFILE",
+    "READ_RETRY_DELAYS",
     "SSL_MODES",
     "ConnectionProfile",
     "Identity",
@@ -59,6 +62,7 @@ __all__ = [
     "SignInError",
     "SignInProblem",
     "Workspace",
+    "connection_lost",
     "forget_password",
     "load_password",
     "prepare_embedded",
@@ -84,6 +88,22 @@ CONNECT_ARGS: Mapping[str, int] = MappingProxyType(
     }
 )
 LISTENER_APPLICATION_NAME = "factorypulse-listener"
+
+# Workspace.read: the pauses before the 2nd, 3rd, ... attempt after a lost connection (the last
+# one repeats), and what the person is told when every attempt failed.
+READ_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0)
+CONNECTION_LOST_MESSAGE = (
+    "The connection to the database was lost. Check the network connection and that the "
+    "database server is running, then try again."
+)
+# SQLSTATEs that mean the server ended the session (the connection is gone, not the query):
+# admin/crash shutdown, cannot connect now, database dropped, idle-session timeout,
+# idle-in-transaction and transaction timeouts. Class 08 (connection exception) counts too.
+# Not 57014 (query_canceled, e.g. statement_timeout): the connection is fine, and running the
+# same slow query again would only make the person wait longer.
+_SESSION_ENDED_STATES = frozenset({"57P01", "57P02", "57P03", "57P04", "57P05", "25P03", "25P04"})
+
+T = TypeVar("T")
 
 
 class SignInProblem(Enum):
@@ -188,6 +208,67 @@ class Workspace:
             raise UserFacingError("You have signed out; sign in again.")
         return self._engine.begin()
 
+    def read(self, fn: Callable[[Connection], T], *, attempts: int = 3) -> T:
+        """``fn(connection)`` in a read-only transaction; retried whole on a lost connection.
+
+        For reads only (a read is idempotent, so running it again is safe): ``fn`` gets a
+        connection inside a ``READ ONLY`` transaction (a write fails with
+        ``ReadOnlySqlTransaction``) and should return plain data, not live result objects.
+        When the connection turns out to be lost -- the server restarted, a network cut, a
+        session ended by the server -- the broken connection is discarded from the pool and
+        the whole unit runs again on a fresh one, after ``READ_RETRY_DELAYS``, up to
+        ``attempts`` times in all. After the last attempt a :class:`UserFacingError` with
+        :data:`CONNECTION_LOST_MESSAGE` is raised (the driver's error is its ``__cause__``).
+        Any other error propagates unchanged, without a retry.
+
+        Blocking: run it through the task runner, never on the GUI thread.
+        """
+        attempts = max(1, attempts)
+        attempt = 1
+        while True:
+            if self._closed:
+                raise UserFacingError("You have signed out; sign in again.")
+            try:
+                return self._read_once(fn)
+            except (exc.DBAPIError, psycopg.Error) as error:
+                if not connection_lost(error):
+                    raise
+                if attempt >= attempts:
+                    log.warning(
+                        "Read given up after %d attempt(s), the connection was lost: %s",
+                        attempts,
+                        _first_line(error),
+                    )
+                    raise UserFacingError(CONNECTION_LOST_MESSAGE) from error
+                delay = READ_RETRY_DELAYS[min(attempt - 1, len(READ_RETRY_DELAYS) - 1)]
+                log.info(
+                    "Connection lost during a read (attempt %d of %d), retrying in %.1f s: %s",
+                    attempt,
+                    attempts,
+                    delay,
+                    _first_line(error),
+                )
+                time.sleep(delay)
+                attempt += 1
+
+    def _read_once(self, fn: Callable[[Connection], T]) -> T:
+        # Checkout pre-pings the pooled connection (make_engine's pool_pre_ping): a connection
+        # that died while idle is replaced here, before fn sees it.
+        connection = self._engine.connect()
+        try:
+            # BEGIN READ ONLY; reset when the connection goes back to the pool.
+            connection = connection.execution_options(postgresql_readonly=True)
+            with connection.begin():
+                return fn(connection)
+        except (exc.DBAPIError, psycopg.Error) as error:
+            # SQLAlchemy invalidates a connection psycopg marked broken; a session the server
+            # ended may not be marked yet: never hand it out again.
+            if connection_lost(error) and not connection.invalidated:
+                connection.invalidate(error)
+            raise
+        finally:
+            connection.close()
+
     def close(self) -> None:
         """Sign out: close the pooled connections (an embedded server keeps running)."""
         if not self._closed:
@@ -199,6 +280,32 @@ class Workspace:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error`` means the connection is gone (as opposed to a failing statement).
+
+    True for a connection SQLAlchemy invalidated, for libpq's own failures (no SQLSTATE:
+    cannot connect, connection timeout, server closed the connection, consuming input
+    failed), for class 08 and for the SQLSTATEs of a session the server ended.
+    """
+    original: BaseException | None = error
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = error.orig
+    if not isinstance(original, psycopg.Error):
+        return False
+    state = original.sqlstate
+    if state is None:
+        return isinstance(original, psycopg.OperationalError | psycopg.InterfaceError)
+    return state.startswith("08") or state in _SESSION_ENDED_STATES
+
+
+def _first_line(error: BaseException) -> str:
+    original = error.orig if isinstance(error, exc.DBAPIError) else error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__
 
 
 # -- embedded clusters ----------------------------------------------------------------------

@@ -142,8 +142,7 @@ def search(
 def search_workspace(
     workspace: Workspace, organization_id: uuid.UUID, text: str, *, per_kind: int = 5
 ) -> list[SearchHit]:
-    """`search` in one short transaction of the signed-in person (for the palette)."""
+    """`search` as the signed-in person (for the palette); retried if the connection drops."""
     if len(normalize_query(text)) < MIN_QUERY_CHARS:
         return []
-    with workspace.transaction() as conn:
-        return search(conn, organization_id, text, per_kind=per_kind)
+    return workspace.read(lambda conn: search(conn, organization_id, text, per_kind=per_kind))

@@ -1,10 +1,17 @@
-"""Sign in: profile, user name, password, remember me — every failure said in plain words."""
+"""Sign in: profile, user name, password, remember me — every failure said in plain words.
+
+A server that cannot be reached (down at app start, network gone: RELIABILITY.md T-NET-08) is
+tried again by itself after 2, 5, 10, then every 30 s, with a countdown under the message. Only
+a one-second timer runs meanwhile (no polling, no busy loop). Editing the user name, password
+or connection stops the countdown; pressing Sign in (or Enter) tries at once and starts the
+schedule again from the shortest pause.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +40,9 @@ class SignInDialog(QDialog):
     sig_setup_requested = Signal()
     """The user wants to set up a new connection (first-run wizard)."""
 
+    RETRY_DELAYS_S: tuple[int, ...] = (2, 5, 10, 30)
+    """Pauses before the automatic attempts after "cannot be reached"; the last one repeats."""
+
     def __init__(self, runner: TaskRunner, profiles: Sequence[ConnectionProfile],
                  last_profile: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +51,13 @@ class SignInDialog(QDialog):
         self.setWindowTitle(self.tr("Factory Pulse — Sign in"))
         self.setWindowIcon(icons.app_icon())
         self.setMinimumWidth(420)
+        # Automatic retry after an unreachable server: a 1 s tick drives the countdown.
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setInterval(1000)
+        self._retry_timer.timeout.connect(self._retry_tick)
+        self._retry_step = 0  # index into RETRY_DELAYS_S of the next pause
+        self._retry_left = 0  # seconds until the next automatic attempt
+        self._retry_reason = ""  # the failure's message, shown above the countdown
         self._build()
         names = [p.name for p in self._profiles]
         if last_profile in names:
@@ -71,8 +88,10 @@ class SignInDialog(QDialog):
         self.profile_box.currentIndexChanged.connect(self._on_profile_changed)
         self.username = QLineEdit()
         self.username.setPlaceholderText(self.tr("e.g. j.doe"))
+        self.username.textEdited.connect(self._cancel_retry)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.textEdited.connect(self._cancel_retry)
         self.remember = QCheckBox(self.tr("Remember my password on this computer"))
         form.addRow(self.tr("Connection"), self.profile_box)
         form.addRow(self.tr("User name"), self.username)
@@ -110,7 +129,13 @@ class SignInDialog(QDialog):
         index = self.profile_box.currentIndex()
         return self._profiles[index] if 0 <= index < len(self._profiles) else None
 
+    @property
+    def retry_in(self) -> int | None:
+        """Seconds until the next automatic sign-in attempt, or None when none is planned."""
+        return self._retry_left if self._retry_timer.isActive() else None
+
     def _on_profile_changed(self) -> None:
+        self._cancel_retry()
         profile = self.profile
         if profile is None:
             return
@@ -143,6 +168,12 @@ class SignInDialog(QDialog):
         self.message.setVisible(bool(text))
 
     def submit(self) -> None:
+        """Sign in now (the button, Enter); a planned automatic attempt is replaced by this."""
+        self._retry_step = 0
+        self._attempt()
+
+    def _attempt(self) -> None:
+        self._retry_timer.stop()
         profile = self.profile
         username = self.username.text().strip()
         password = self.password.text()
@@ -181,8 +212,46 @@ class SignInDialog(QDialog):
                 self.password.setFocus()
             elif error.problem is auth.SignInProblem.UNREACHABLE:
                 self.sign_in_button.setText(self.tr("Try again"))
+                profile = self.profile
+                # A server may come back by itself; a database on this computer that could
+                # not be started needs the user (and another start attempt is not cheap).
+                if profile is not None and profile.kind == "server" and self.isVisible():
+                    self._schedule_retry(str(error))
             elif error.problem is auth.SignInProblem.SCHEMA_OLDER and error.can_upgrade:
                 self.upgrade_button.show()
+
+    # --- automatic retry (T-NET-08) ----------------------------------------------------------
+    def _schedule_retry(self, reason: str) -> None:
+        delays = self.RETRY_DELAYS_S
+        self._retry_left = delays[min(self._retry_step, len(delays) - 1)]
+        self._retry_step += 1
+        self._retry_reason = reason
+        self._show_countdown()
+        self._retry_timer.start()
+
+    def _retry_tick(self) -> None:
+        self._retry_left -= 1
+        if self._retry_left > 0:
+            self._show_countdown()
+            return
+        self._retry_timer.stop()
+        if self.isVisible():
+            self._attempt()
+
+    def _show_countdown(self) -> None:
+        countdown = self.tr("Trying again in %n s…", "", self._retry_left)
+        self._show(f"{self._retry_reason}\n{countdown}")
+
+    def _cancel_retry(self) -> None:
+        """The user edits: no attempt behind their back; the reason stays on screen."""
+        if self._retry_timer.isActive():
+            self._retry_timer.stop()
+            self._show(self._retry_reason)
+        self._retry_step = 0
+
+    def done(self, result: int) -> None:
+        self._retry_timer.stop()
+        super().done(result)
 
     def _upgrade(self) -> None:
         profile = self.profile
