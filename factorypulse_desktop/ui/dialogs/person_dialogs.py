@@ -53,6 +53,22 @@ def add_form_row(form: QFormLayout, text: str, field: QWidget) -> QLabel:
     return label
 
 
+
+def checked_password_pair(owner: QWidget, password: QLineEdit, confirm: QLineEdit) -> str:
+    """The new password if it is acceptable and typed twice the same; focus the field at fault."""
+    text = password.text()
+    try:
+        check_password(text)
+    except UserFacingError:
+        password.setFocus()
+        raise
+    if confirm.text() != text:
+        confirm.setFocus()
+        confirm.selectAll()
+        raise UserFacingError(
+            owner.tr("The two passwords differ; type the same one twice."))
+    return text
+
 class _PersonDialog(QDialog):
     """Shared frame: a title, a form, a message line, Cancel and a primary button."""
 
@@ -326,16 +342,7 @@ class AddPersonDialog(_PersonDialog):
             self.display_name.setFocus()
             raise UserFacingError(self.tr("Type the person's full name."))
         email = admin.check_email(self.email.text())
-        password = self.password.text()
-        try:
-            check_password(password)
-        except UserFacingError:
-            self.password.setFocus()
-            raise
-        if self.confirm.text() != password:
-            self.confirm.setFocus()
-            self.confirm.selectAll()
-            raise UserFacingError(self.tr("The two passwords differ; type the same one twice."))
+        password = checked_password_pair(self, self.password, self.confirm)
         return lambda: admin.add_person(workspace, org, username, role, password, name, email,
                                         contact_id=contact)
 
@@ -432,16 +439,7 @@ class ResetPasswordDialog(_PersonDialog):
         self.confirm.setEchoMode(mode)
 
     def _validate(self) -> Callable[[], None] | None:
-        password = self.password.text()
-        try:
-            check_password(password)
-        except UserFacingError:
-            self.password.setFocus()
-            raise
-        if self.confirm.text() != password:
-            self.confirm.setFocus()
-            self.confirm.selectAll()
-            raise UserFacingError(self.tr("The two passwords differ; type the same one twice."))
+        password = checked_password_pair(self, self.password, self.confirm)
         workspace, person = self._workspace, self.person
         return lambda: admin.reset_password(workspace, person.person_id, person.username,
                                             password)
