@@ -26,6 +26,7 @@ from factorypulse_desktop.services import setup
 from factorypulse_desktop.services.profiles import ConnectionProfile, ProfileStore
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.tasks import TaskRunner
+from factorypulse_desktop.ui.widgets.forms import add_form_row
 
 LOCAL_PROFILE_NAME = "This computer"
 
@@ -124,12 +125,12 @@ class FirstRunWizard(QDialog):
         self.admin_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.admin_password2 = QLineEdit()
         self.admin_password2.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(self.tr("Organization"), self.org_name)
-        form.addRow(self.tr("Short name"), self.org_slug)
-        form.addRow(self.tr("Your name"), self.admin_name)
-        form.addRow(self.tr("User name"), self.admin_username)
-        form.addRow(self.tr("Password"), self.admin_password)
-        form.addRow(self.tr("Repeat password"), self.admin_password2)
+        add_form_row(form, self.tr("Organization"), self.org_name)
+        add_form_row(form, self.tr("Short name"), self.org_slug)
+        add_form_row(form, self.tr("Your name"), self.admin_name)
+        add_form_row(form, self.tr("User name"), self.admin_username)
+        add_form_row(form, self.tr("Password"), self.admin_password)
+        add_form_row(form, self.tr("Repeat password"), self.admin_password2)
         return page
 
     def _server_page(self) -> QWidget:
@@ -150,11 +151,11 @@ class FirstRunWizard(QDialog):
                             ("disable", self.tr("Off (only inside a trusted network)"))):
             self.server_tls.addItem(label, mode)
         self.server_tls.setCurrentIndex(2)
-        form.addRow(self.tr("Name"), self.server_name)
-        form.addRow(self.tr("Server"), self.server_host)
-        form.addRow(self.tr("Port"), self.server_port)
-        form.addRow(self.tr("Database"), self.server_database)
-        form.addRow(self.tr("Encryption (TLS)"), self.server_tls)
+        add_form_row(form, self.tr("Name"), self.server_name)
+        add_form_row(form, self.tr("Server"), self.server_host)
+        add_form_row(form, self.tr("Port"), self.server_port)
+        add_form_row(form, self.tr("Database"), self.server_database)
+        add_form_row(form, self.tr("Encryption (TLS)"), self.server_tls)
         return page
 
     # --- behaviour ------------------------------------------------------------------------

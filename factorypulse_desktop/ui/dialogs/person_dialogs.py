@@ -38,20 +38,9 @@ from factorypulse_desktop.services.auth import Workspace
 from factorypulse_desktop.ui import theme
 from factorypulse_desktop.ui.models.people_model import role_label
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
+from factorypulse_desktop.ui.widgets.forms import add_form_row
 
 __all__ = ["AddPersonDialog", "ChangeRoleDialog", "ResetPasswordDialog", "add_form_row"]
-
-
-def add_form_row(form: QFormLayout, text: str, field: QWidget) -> QLabel:
-    """A form row whose label is centred on its field (QFormLayout aligns labels at the top)."""
-    label = QLabel(text)
-    field.ensurePolished()
-    label.setMinimumHeight(field.sizeHint().height())
-    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    label.setBuddy(field)
-    form.addRow(label, field)
-    return label
-
 
 
 def checked_password_pair(owner: QWidget, password: QLineEdit, confirm: QLineEdit) -> str:

@@ -29,6 +29,7 @@ from factorypulse_desktop.services import auth, credentials
 from factorypulse_desktop.services.profiles import ConnectionProfile
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.tasks import TaskRunner
+from factorypulse_desktop.ui.widgets.forms import add_form_row
 
 
 class SignInDialog(QDialog):
@@ -93,9 +94,9 @@ class SignInDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.textEdited.connect(self._cancel_retry)
         self.remember = QCheckBox(self.tr("Remember my password on this computer"))
-        form.addRow(self.tr("Connection"), self.profile_box)
-        form.addRow(self.tr("User name"), self.username)
-        form.addRow(self.tr("Password"), self.password)
+        add_form_row(form, self.tr("Connection"), self.profile_box)
+        add_form_row(form, self.tr("User name"), self.username)
+        add_form_row(form, self.tr("Password"), self.password)
         form.addRow("", self.remember)
         layout.addLayout(form)
 
