@@ -36,20 +36,25 @@ app.exec()
 """
 
 
-def _time(argv: list[str], env: dict[str, str]) -> float:
-    """Seconds from launch until the process prints that its main window is shown."""
+def _times(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Seconds from launch until the process prints each of its markers."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     assert proc.stdout is not None
-    elapsed = None
+    seen: dict[str, float] = {}
     for line in proc.stdout:
-        if "main window ready" in line:
-            elapsed = time.perf_counter() - start
+        for marker in ("main window shown", "main window ready"):
+            if marker in line:
+                seen[marker] = time.perf_counter() - start
     _out, err = proc.communicate(timeout=300)
-    if proc.returncode != 0 or elapsed is None:
+    if proc.returncode != 0 or "main window ready" not in seen:
         raise SystemExit(f"{argv} failed:\n{err}")
-    return elapsed
+    return seen
+
+
+def _time(argv: list[str], env: dict[str, str]) -> float:
+    return _times(argv, env)["main window ready"]
 
 
 def main() -> int:
@@ -64,26 +69,34 @@ def main() -> int:
     try:
         first = _time(app, env)  # initializes and seeds the demo cluster (not budgeted)
         print(f"first start (initdb + migrate + seed + window): {first:.2f} s")
-        bare, ours = [], []
+        bare, shown, ours = [], [], []
         for _ in range(args.runs):
             bare.append(_time([sys.executable, "-c", BARE_WINDOW], env))
-            ours.append(_time(app, env))
+            times = _times(app, env)
+            shown.append(times["main window shown"])
+            ours.append(times["main window ready"])
     finally:
         subprocess.run([sys.executable, "-c",
                         "from factorypulse_desktop.runtime.embedded import EmbeddedCluster;"
                         f"EmbeddedCluster(__import__('pathlib').Path({str(base)!r})"
                         "/'data'/'embedded'/'demo').stop()"], env=env, check=False)
         shutil.rmtree(base, ignore_errors=True)
-    b, o = statistics.median(bare), statistics.median(ours)
-    ratio = o / b
-    print(f"bare PySide6 window with a table: median {b:.3f} s  (runs: "
-          + ", ".join(f"{x:.2f}" for x in bare) + ")")
-    print(f"factorypulse --demo to main window: median {o:.3f} s  (runs: "
-          + ", ".join(f"{x:.2f}" for x in ours) + ")")
-    ok = o <= 1.5 and ratio <= 3.0
-    print(f"ratio {ratio:.2f}x  budget <= 1.5 s and <= 3x: {'PASS' if ok else 'FAIL'}")
+    b, w, o = statistics.median(bare), statistics.median(shown), statistics.median(ours)
+
+    def runs(values: list[float]) -> str:
+        return ", ".join(f"{x:.2f}" for x in values)
+
+    print(f"bare PySide6 window with a table: median {b:.3f} s  (runs: {runs(bare)})")
+    print(f"factorypulse --demo, main window on screen and usable: median {w:.3f} s  "
+          f"(runs: {runs(shown)})  ratio {w / b:.2f}x")
+    print(f"factorypulse --demo, signed in (person and organization shown): median {o:.3f} s  "
+          f"(runs: {runs(ours)})  ratio {o / b:.2f}x")
+    ok = w <= 1.5 and w / b <= 3.0 and o <= 1.5
+    print(f"budget: window <= 1.5 s and <= 3x the bare window, signed in <= 1.5 s: "
+          f"{'PASS' if ok else 'FAIL'}")
     print("note: each run stops the server at exit and the next starts it again, so every "
-          "run includes starting PostgreSQL (about 0.15-0.3 s); exit time is not counted")
+          "run includes starting PostgreSQL (about 0.15 s); exit time is not counted. "
+          "Why the window comes before the sign-in: docs/decisions/0002-window-before-sign-in.md")
     return 0 if ok else 1
 
 

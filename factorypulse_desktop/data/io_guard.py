@@ -13,9 +13,10 @@ psycopg directly (the LISTEN connection) call `check_current_thread()` themselve
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = [
     "DatabaseOnGuiThreadError",
@@ -80,6 +81,8 @@ def attach(engine: Engine) -> None:
     failed. `before_cursor_execute` catches a connection that was checked out on another
     thread and then used on a banned one. In every case no statement of the caller is sent.
     """
+    from sqlalchemy import event  # not at the top: the GUI thread sets its ban before loading it
+
     for target, name, hook in (
         (engine, "do_connect", _on_do_connect),
         (engine, "checkout", _on_checkout),

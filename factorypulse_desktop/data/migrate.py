@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, pool, text
-
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -57,6 +55,8 @@ def head_revision() -> str:
 
 
 def current_revision(url: str) -> str | None:
+    from sqlalchemy import create_engine, pool, text  # signing in reads revisions without it
+
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:

@@ -43,9 +43,6 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 import psutil
-import psycopg
-from psycopg.conninfo import make_conninfo
-from sqlalchemy.engine import URL
 
 from factorypulse_desktop.runtime import pgbinaries
 from factorypulse_desktop.runtime.cluster_config import (
@@ -219,6 +216,8 @@ class EmbeddedCluster:
         self, dbname: str = "postgres", user: str | None = None, password: str | None = None
     ) -> str:
         """A libpq connection string; the superuser by default."""
+        from psycopg.conninfo import make_conninfo  # see _other_client_count
+
         user, password = self._credentials(user, password)
         params = {"host": self._host(), "port": str(self.port), "dbname": dbname, "user": user}
         if password is not None:
@@ -229,6 +228,9 @@ class EmbeddedCluster:
         self, dbname: str = "postgres", user: str | None = None, password: str | None = None
     ) -> str:
         """A SQLAlchemy URL (``postgresql+psycopg``) with host and port as query parameters."""
+        # Imported here: the app signs in with psycopg alone and loads SQLAlchemy later.
+        from sqlalchemy.engine import URL
+
         user, password = self._credentials(user, password)
         return URL.create(
             "postgresql+psycopg",
@@ -538,7 +540,10 @@ class EmbeddedCluster:
                 f"PostgreSQL did not start in {self.data_dir}. {source}:\n"
                 f"{tail or result.stdout.strip()}"
             )
-        if not self._wait_accepting(new_pid_file, deadline):
+        # pg_ctl -w returns once postmaster.pid says "ready"; asking the server again (libpq)
+        # is for when that line is missing. Skipping it keeps psycopg out of this start.
+        ready = new_pid_file.status == "ready" and process_alive(new_pid_file.pid)
+        if not ready and not self._wait_accepting(new_pid_file, deadline):
             raise EmbeddedError(
                 f"PostgreSQL in {self.data_dir} stopped while starting. Last lines of "
                 f"{self.log_file}:\n{log_tail(self.log_file, log_offset)}"
@@ -609,6 +614,10 @@ class EmbeddedCluster:
         return True
 
     def _other_client_count(self) -> int:
+        # psycopg is imported where it is used in this module: the app starts the server on a
+        # thread while the window's modules load, and the start itself never needs psycopg.
+        import psycopg
+
         try:
             with psycopg.connect(self.conninfo(), autocommit=True, connect_timeout=10) as conn:
                 row = conn.execute(

@@ -2,25 +2,72 @@
 
 from __future__ import annotations
 
+import logging
 import signal
+import threading
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import psycopg
-from psycopg import sql
 
 from factorypulse_desktop.runtime.embedded import EmbeddedCluster
 from factorypulse_desktop.runtime.paths import embedded_root
 
 DATABASE_NAME = "factorypulse"
 
+log = logging.getLogger(__name__)
+
+# One cluster object per embedded profile in this process: it holds the "in use" lease that
+# keeps other processes from stopping the server under us.
+_shared: dict[str, EmbeddedCluster] = {}
+_shared_lock = threading.Lock()
+
 
 def embedded_cluster(profile: str = "default") -> EmbeddedCluster:
     return EmbeddedCluster(embedded_root(profile))
 
 
+def shared_cluster(profile: str = "default") -> EmbeddedCluster:
+    """This process's cluster object for an embedded profile (the app's, not the CLI's)."""
+    with _shared_lock:
+        cluster = _shared.get(profile)
+        if cluster is None:
+            cluster = _shared[profile] = embedded_cluster(profile)
+        return cluster
+
+
+def release_shared_clusters() -> list[EmbeddedCluster]:
+    """Forget this process's cluster objects and return them (to stop them at exit)."""
+    with _shared_lock:
+        clusters = list(_shared.values())
+        _shared.clear()
+    return clusters
+
+
+def start_in_background(profile: str) -> threading.Thread | None:
+    """Start an already initialized cluster on a thread, while the app loads its window.
+
+    Nothing is reported from here: the app starts the cluster again when it signs in (that
+    finds this server running, or says clearly why it cannot start).
+    """
+    cluster = shared_cluster(profile)
+    if not cluster.initialized():
+        return None
+
+    def start() -> None:
+        try:
+            cluster.start()
+        except Exception:
+            log.debug("early start of %s failed", cluster.root, exc_info=True)
+
+    thread = threading.Thread(target=start, name="embedded-start", daemon=True)
+    thread.start()
+    return thread
+
+
 def ensure_database(cluster: EmbeddedCluster, name: str = DATABASE_NAME) -> None:
+    import psycopg
+    from psycopg import sql
+
     with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from psycopg import pq
-from psycopg.conninfo import make_conninfo
 
 from factorypulse_desktop.runtime.errors import EmbeddedError
 
@@ -25,12 +23,14 @@ _POSTGRES_NAMES = ("postgres", "postgres.exe")
 
 @dataclass(frozen=True)
 class PidFile:
-    """The parts of postmaster.pid we use (lines 1, 4, 5 and 6)."""
+    """The parts of postmaster.pid we use (lines 1, 4, 5, 6 and 8)."""
 
     pid: int
     port: int | None
     socket_dir: str
     listen_address: str
+    status: str = ""
+    """"starting", "ready" (accepts connections), "stopping" or "standby"."""
 
 
 def read_pid_file(data_dir: Path) -> PidFile | None:
@@ -45,7 +45,8 @@ def read_pid_file(data_dir: Path) -> PidFile | None:
         return lines[n].strip() if len(lines) > n else ""
 
     port = int(line(3)) if line(3).isdigit() else None
-    return PidFile(pid=pid, port=port, socket_dir=line(4), listen_address=line(5))
+    return PidFile(pid=pid, port=port, socket_dir=line(4), listen_address=line(5),
+                   status=line(7))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +161,10 @@ def wait_for_leftover_backends(data_dir: Path, timeout: float = 10) -> None:
 
 def accepts_connections(host: str, port: int, user: str) -> bool:
     """Whether the server accepts connections (libpq's PQping; needs no password)."""
+    # Imported here, once the server is up: psycopg loads meanwhile on the app's other thread.
+    from psycopg import pq
+    from psycopg.conninfo import make_conninfo
+
     conninfo = make_conninfo(
         "",
         host=host,

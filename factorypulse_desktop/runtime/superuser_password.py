@@ -6,7 +6,6 @@ at initdb and stored under the cluster's root folder, so every cluster has its o
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from factorypulse_desktop.runtime.errors import EmbeddedError
@@ -36,6 +35,8 @@ def read_superuser_password(root: Path) -> str:
 
 def create_superuser_password(root: Path) -> str:
     """A new random password for the cluster in ``root``, stored (and read back) first."""
+    import secrets  # loads OpenSSL (10 ms): only when a cluster is created
+
     import keyring
     import keyring.errors
 

@@ -15,23 +15,20 @@ helpers of the runtime layer are re-exported here.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from sqlalchemy import Connection, Engine, event, exc, text
-from sqlalchemy.engine import URL
+from psycopg.rows import namedtuple_row
 
 from factorypulse_desktop.data import migrate
-from factorypulse_desktop.data.db import friendly_error, make_engine
+from factorypulse_desktop.data.db_errors import driver_error, friendly_error
+from factorypulse_desktop.data.io_guard import check_current_thread
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.runtime import local_server
@@ -48,11 +45,20 @@ from factorypulse_desktop.runtime.secrets import (
     secure_keyring_available,
     store_password,
 )
+from factorypulse_desktop.services.workspace import (
+    CONNECT_ARGS,
+    CONNECTION_LOST_MESSAGE,
+    LISTENER_APPLICATION_NAME,
+    READ_RETRY_DELAYS,
+    Workspace,
+    connection_lost,
+)
 
 __all__ = [
     "CONNECTION_LOST_MESSAGE",
     "CONNECT_ARGS",
     "DEMO_PROFILE",
+    "LISTENER_APPLICATION_NAME",
     "READ_RETRY_DELAYS",
     "SSL_MODES",
     "ConnectionProfile",
@@ -74,36 +80,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# libpq parameters of every connection the app makes as a person (the pool and the listener):
-# give up connecting after 5 s, and notice a dead server or network within about a minute.
-CONNECT_ARGS: Mapping[str, int] = MappingProxyType(
-    {
-        "connect_timeout": 5,
-        "keepalives": 1,
-        "keepalives_idle": 30,
-        "keepalives_interval": 10,
-        "keepalives_count": 3,
-        "tcp_user_timeout": 30000,
-    }
-)
-LISTENER_APPLICATION_NAME = "factorypulse-listener"
-
-# Workspace.read: the pauses before the 2nd, 3rd, ... attempt after a lost connection (the last
-# one repeats), and what the person is told when every attempt failed.
-READ_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0)
-CONNECTION_LOST_MESSAGE = (
-    "The connection to the database was lost. Check the network connection and that the "
-    "database server is running, then try again."
-)
-# SQLSTATEs that mean the server ended the session (the connection is gone, not the query):
-# admin/crash shutdown, cannot connect now, database dropped, idle-session timeout,
-# idle-in-transaction and transaction timeouts. Class 08 (connection exception) counts too.
-# Not 57014 (query_canceled, e.g. statement_timeout): the connection is fine, and running the
-# same slow query again would only make the person wait longer.
-_SESSION_ENDED_STATES = frozenset({"57P01", "57P02", "57P03", "57P04", "57P05", "25P03", "25P04"})
-
-T = TypeVar("T")
 
 
 class SignInProblem(Enum):
@@ -164,157 +140,7 @@ class Identity:
         return next((m for m in self.memberships if m.organization_id == organization_id), None)
 
 
-class Workspace:
-    """A signed-in person's connection to one database; owns a pooled engine.
-
-    The pool holds at most two connections (``make_engine(url, pooled=True)``); the listener
-    opens a third with :meth:`conninfo`. Close it at sign-out; an embedded server keeps running
-    (call :func:`stop_embedded_if_unused` when the app exits).
-    """
-
-    def __init__(
-        self,
-        *,
-        identity: Identity,
-        profile: ConnectionProfile,
-        engine: Engine,
-        conninfo: str,
-    ) -> None:
-        self.identity = identity
-        self.profile = profile
-        self._engine = engine
-        self._conninfo = conninfo
-        self._closed = False
-
-    def __repr__(self) -> str:
-        return f"Workspace({self.profile.name!r}, {self.identity.username!r})"
-
-    @property
-    def engine(self) -> Engine:
-        """For the services of this workspace; everything runs as the signed-in person."""
-        return self._engine
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def conninfo(self) -> str:
-        """A libpq string for the listener connection (same credentials; keep it in memory)."""
-        return self._conninfo
-
-    def transaction(self) -> AbstractContextManager[Connection]:
-        """A connection in a transaction, committed at the end of the ``with`` block."""
-        if self._closed:
-            raise UserFacingError("You have signed out; sign in again.")
-        return self._engine.begin()
-
-    def read(self, fn: Callable[[Connection], T], *, attempts: int = 3) -> T:
-        """``fn(connection)`` in a read-only transaction; retried whole on a lost connection.
-
-        For reads only (a read is idempotent, so running it again is safe): ``fn`` gets a
-        connection inside a ``READ ONLY`` transaction (a write fails with
-        ``ReadOnlySqlTransaction``) and should return plain data, not live result objects.
-        When the connection turns out to be lost -- the server restarted, a network cut, a
-        session ended by the server -- the broken connection is discarded from the pool and
-        the whole unit runs again on a fresh one, after ``READ_RETRY_DELAYS``, up to
-        ``attempts`` times in all. After the last attempt a :class:`UserFacingError` with
-        :data:`CONNECTION_LOST_MESSAGE` is raised (the driver's error is its ``__cause__``).
-        Any other error propagates unchanged, without a retry.
-
-        Blocking: run it through the task runner, never on the GUI thread.
-        """
-        attempts = max(1, attempts)
-        attempt = 1
-        while True:
-            if self._closed:
-                raise UserFacingError("You have signed out; sign in again.")
-            try:
-                return self._read_once(fn)
-            except (exc.DBAPIError, psycopg.Error) as error:
-                if not connection_lost(error):
-                    raise
-                if attempt >= attempts:
-                    log.warning(
-                        "Read given up after %d attempt(s), the connection was lost: %s",
-                        attempts,
-                        _first_line(error),
-                    )
-                    raise UserFacingError(CONNECTION_LOST_MESSAGE) from error
-                delay = READ_RETRY_DELAYS[min(attempt - 1, len(READ_RETRY_DELAYS) - 1)]
-                log.info(
-                    "Connection lost during a read (attempt %d of %d), retrying in %.1f s: %s",
-                    attempt,
-                    attempts,
-                    delay,
-                    _first_line(error),
-                )
-                time.sleep(delay)
-                attempt += 1
-
-    def _read_once(self, fn: Callable[[Connection], T]) -> T:
-        # Checkout pre-pings the pooled connection (make_engine's pool_pre_ping): a connection
-        # that died while idle is replaced here, before fn sees it.
-        connection = self._engine.connect()
-        try:
-            # BEGIN READ ONLY; reset when the connection goes back to the pool.
-            connection = connection.execution_options(postgresql_readonly=True)
-            with connection.begin():
-                return fn(connection)
-        except (exc.DBAPIError, psycopg.Error) as error:
-            # SQLAlchemy invalidates a connection psycopg marked broken; a session the server
-            # ended may not be marked yet: never hand it out again.
-            if connection_lost(error) and not connection.invalidated:
-                connection.invalidate(error)
-            raise
-        finally:
-            connection.close()
-
-    def close(self) -> None:
-        """Sign out: close the pooled connections (an embedded server keeps running)."""
-        if not self._closed:
-            self._closed = True
-            self._engine.dispose()
-
-    def __enter__(self) -> Workspace:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-
-def connection_lost(error: BaseException) -> bool:
-    """Whether ``error`` means the connection is gone (as opposed to a failing statement).
-
-    True for a connection SQLAlchemy invalidated, for libpq's own failures (no SQLSTATE:
-    cannot connect, connection timeout, server closed the connection, consuming input
-    failed), for class 08 and for the SQLSTATEs of a session the server ended.
-    """
-    original: BaseException | None = error
-    if isinstance(error, exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        original = error.orig
-    if not isinstance(original, psycopg.Error):
-        return False
-    state = original.sqlstate
-    if state is None:
-        return isinstance(original, psycopg.OperationalError | psycopg.InterfaceError)
-    return state.startswith("08") or state in _SESSION_ENDED_STATES
-
-
-def _first_line(error: BaseException) -> str:
-    original = error.orig if isinstance(error, exc.DBAPIError) else error
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__
-
-
 # -- embedded clusters ----------------------------------------------------------------------
-
-# One cluster object per embedded profile in this process: it holds the "in use" lease that
-# keeps other processes from stopping the server under us.
-_clusters: dict[str, EmbeddedCluster] = {}
-_clusters_lock = threading.Lock()
-
 
 def _embedded_only(profile: ConnectionProfile) -> None:
     if profile.kind != "embedded":
@@ -326,31 +152,27 @@ def _embedded_only(profile: ConnectionProfile) -> None:
 def _start_embedded(profile: ConnectionProfile) -> EmbeddedCluster:
     """Start (or adopt) the profile's embedded cluster and make sure its database exists."""
     _embedded_only(profile)
-    with _clusters_lock:
-        try:
-            cluster = _clusters.get(profile.embedded_profile)
-            if cluster is None:
-                cluster = local_server.embedded_cluster(profile.embedded_profile)
-                _clusters[profile.embedded_profile] = cluster
-            cluster.ensure_initialized()
-            cluster.start()
-            local_server.ensure_database(cluster, local_server.DATABASE_NAME)
-        except EmbeddedError as error:
-            raise SignInError(
-                SignInProblem.UNREACHABLE,
-                f"The database on this computer could not be started. {error}",
-            ) from error
-        except psycopg.Error as error:
-            raise SignInError(
-                SignInProblem.UNREACHABLE,
-                "The database on this computer was started but does not answer; try again.",
-            ) from error
-        except OSError as error:
-            raise SignInError(
-                SignInProblem.UNREACHABLE,
-                "The database on this computer could not be started: "
-                f"{error.strerror or error} ({error.filename or 'no file'}).",
-            ) from error
+    cluster = local_server.shared_cluster(profile.embedded_profile)
+    try:
+        cluster.ensure_initialized()
+        cluster.start()
+        local_server.ensure_database(cluster, local_server.DATABASE_NAME)
+    except EmbeddedError as error:
+        raise SignInError(
+            SignInProblem.UNREACHABLE,
+            f"The database on this computer could not be started. {error}",
+        ) from error
+    except psycopg.Error as error:
+        raise SignInError(
+            SignInProblem.UNREACHABLE,
+            "The database on this computer was started but does not answer; try again.",
+        ) from error
+    except OSError as error:
+        raise SignInError(
+            SignInProblem.UNREACHABLE,
+            "The database on this computer could not be started: "
+            f"{error.strerror or error} ({error.filename or 'no file'}).",
+        ) from error
     return cluster
 
 
@@ -365,10 +187,7 @@ def prepare_embedded(profile: ConnectionProfile) -> str:
 
 def stop_embedded_if_unused() -> None:
     """At app exit, after every workspace is closed: stop embedded servers nobody else uses."""
-    with _clusters_lock:
-        clusters = list(_clusters.values())
-        _clusters.clear()
-    for cluster in clusters:
+    for cluster in local_server.release_shared_clusters():
         try:
             cluster.stop_if_unused()
         except EmbeddedError:
@@ -399,43 +218,13 @@ def upgrade_schema(profile: ConnectionProfile) -> None:
                 status.head,
             )
             migrate.upgrade(url)
-    except exc.DBAPIError as error:
+    except Exception as error:
+        if not isinstance(driver_error(error), psycopg.Error):
+            raise
         raise friendly_error(error) from error
 
 
 # -- connecting -----------------------------------------------------------------------------
-
-
-def _server_url(profile: ConnectionProfile, username: str, password: str) -> str:
-    # host and port as query parameters: the host may be a unix socket folder.
-    return URL.create(
-        "postgresql+psycopg",
-        username=username,
-        password=password,
-        database=profile.database,
-        query={"host": profile.host, "port": str(profile.port), "sslmode": profile.sslmode},
-    ).render_as_string(hide_password=False)
-
-
-def _server_conninfo(profile: ConnectionProfile, username: str, password: str) -> str:
-    return make_conninfo(
-        "",
-        host=profile.host,
-        port=str(profile.port),
-        dbname=profile.database,
-        user=username,
-        password=password,
-        sslmode=profile.sslmode,
-        application_name=LISTENER_APPLICATION_NAME,
-        **{k: str(v) for k, v in CONNECT_ARGS.items()},
-    )
-
-
-def _add_connect_args(engine: Engine) -> None:
-    def do_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams.update(CONNECT_ARGS)
-
-    event.listen(engine, "do_connect", do_connect)
 
 
 def _where(profile: ConnectionProfile) -> str:
@@ -458,8 +247,7 @@ def _connect_problem(
     error: BaseException, profile: ConnectionProfile, username: str
 ) -> SignInError:
     """Classify a failure to open the connection."""
-    original = error.orig if isinstance(error, exc.DBAPIError) else error
-    message = str(original)
+    message = str(driver_error(error))
     # Match on libpq's and the server's words only, not on a host or folder name.
     scrubbed = message.replace(profile.host, "<host>") if profile.host else message
     for name in (profile.database, username):  # the server quotes them
@@ -551,67 +339,59 @@ def sign_in(profile: ConnectionProfile, username: str, password: str) -> Workspa
         raise SignInError(SignInProblem.WRONG_PASSWORD, "Enter your password.")
     if profile.kind == "embedded":
         cluster = _start_embedded(profile)
-        url = cluster.url(local_server.DATABASE_NAME, user=username, password=password)
-        conninfo = make_conninfo(
-            cluster.conninfo(local_server.DATABASE_NAME, user=username, password=password),
-            application_name=LISTENER_APPLICATION_NAME,
-            **{k: str(v) for k, v in CONNECT_ARGS.items()},
-        )
+        conninfo = cluster.conninfo(local_server.DATABASE_NAME, user=username, password=password)
     else:
-        url = _server_url(profile, username, password)
-        conninfo = _server_conninfo(profile, username, password)
-    engine = make_engine(url, pooled=True)
-    _add_connect_args(engine)
+        conninfo = make_conninfo(
+            "",
+            host=profile.host,
+            port=str(profile.port),
+            dbname=profile.database,
+            user=username,
+            password=password,
+            sslmode=profile.sslmode,
+        )
+    conninfo = make_conninfo(conninfo, **{k: str(v) for k, v in CONNECT_ARGS.items()})
+    # psycopg alone, no SQLAlchemy: the main window must not wait for it (see workspace.py).
+    check_current_thread()
     try:
-        try:
-            connection = engine.connect()
-        except exc.DBAPIError as error:
-            raise _connect_problem(error, profile, username) from error
-        with connection, connection.begin():
-            identity = _check_and_read_identity(connection, profile, username)
-    except SignInError:
-        engine.dispose()
-        raise
-    except exc.OperationalError as error:  # the connection broke while checking
-        engine.dispose()
+        connection = psycopg.connect(conninfo, application_name="factorypulse",
+                                     row_factory=namedtuple_row)
+    except psycopg.Error as error:
         raise _connect_problem(error, profile, username) from error
-    except exc.DBAPIError as error:
-        engine.dispose()
+    try:
+        with connection:
+            identity = _check_and_read_identity(connection, profile, username)
+    except psycopg.OperationalError as error:  # the connection broke while checking
+        raise _connect_problem(error, profile, username) from error
+    except psycopg.Error as error:
         raise friendly_error(error) from error
-    except BaseException:
-        engine.dispose()
-        raise
     log.info(
         "Signed in as %s to %s (%d organizations)",
         identity.username,
         profile.describe(),
         len(identity.memberships),
     )
-    return Workspace(identity=identity, profile=profile, engine=engine, conninfo=conninfo)
+    return Workspace(identity=identity, profile=profile, conninfo=conninfo)
 
 
 # -- checks after connecting ----------------------------------------------------------------
 
-_ROLE_FACTS = text(
-    """
+_ROLE_FACTS = """
     SELECT r.rolsuper OR r.rolbypassrls AS privileged,
            to_regclass('public.alembic_version') IS NOT NULL AS has_schema,
            CASE WHEN to_regrole('fp_member') IS NULL THEN false
                 ELSE pg_has_role(session_user, 'fp_member', 'MEMBER') END AS is_member
     FROM pg_roles r WHERE r.rolname = session_user
-    """
-)
-_PERSON = text(
+"""
+_PERSON = (
     "SELECT p.id, p.role_name, p.display_name FROM persons p WHERE p.id = fp_private.my_person_id()"
 )
-_MEMBERSHIPS = text(
-    """
+_MEMBERSHIPS = """
     SELECT m.organization_id, o.slug, o.name, m.role::text AS role, o.settings
     FROM memberships m JOIN organizations o ON o.id = m.organization_id
-    WHERE m.person_id = :person AND m.status = 'active' AND o.is_active
+    WHERE m.person_id = %(person)s AND m.status = 'active' AND o.is_active
     ORDER BY o.name, o.slug
-    """
-)
+"""
 
 
 def _not_a_person(username: str) -> SignInError:
@@ -631,8 +411,8 @@ def _schema_newer(revision: str) -> SignInError:
     )
 
 
-def _check_schema(connection: Connection, profile: ConnectionProfile) -> None:
-    revisions = [r for (r,) in connection.execute(text("SELECT version_num FROM alembic_version"))]
+def _check_schema(connection: psycopg.Connection[Any], profile: ConnectionProfile) -> None:
+    revisions = [r for (r,) in connection.execute("SELECT version_num FROM alembic_version")]
     embedded = profile.kind == "embedded"
     if not revisions:
         raise _schema_missing(profile)
@@ -671,9 +451,9 @@ def _schema_missing(profile: ConnectionProfile) -> SignInError:
 
 
 def _check_and_read_identity(
-    connection: Connection, profile: ConnectionProfile, username: str
+    connection: psycopg.Connection[Any], profile: ConnectionProfile, username: str
 ) -> Identity:
-    facts = connection.execute(_ROLE_FACTS).one_or_none()
+    facts = connection.execute(_ROLE_FACTS).fetchone()
     if facts is None:  # pragma: no cover - session_user always has a pg_roles row
         raise _not_a_person(username)
     if facts.privileged:
@@ -688,7 +468,7 @@ def _check_and_read_identity(
     if not facts.is_member:
         raise _not_a_person(username)
     _check_schema(connection, profile)
-    person = connection.execute(_PERSON).one_or_none()
+    person = connection.execute(_PERSON).fetchone()
     if person is None:
         # No persons row for this login here, or the person is not active.
         raise _not_a_person(username)

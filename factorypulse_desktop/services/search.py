@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
 import sqlalchemy
 from sqlalchemy import exc, text
 
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.search import SearchHit
 from factorypulse_desktop.services.auth import Workspace
+
+__all__ = ["KINDS", "SearchHit", "normalize_query", "search", "search_workspace"]
 
 KINDS = (
     "project", "contact", "document", "purchase_order", "inventory_item", "production_order",
@@ -37,15 +39,6 @@ _MAX_INPUT_CHARS = 100_000  # looked at when cleaning (a paste of a whole file s
 
 # NUL cannot travel in a PostgreSQL text value; other control characters are no use in a search.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    kind: str
-    id: uuid.UUID
-    title: str
-    subtitle: str
-    organization_id: uuid.UUID
 
 
 # The candidates, then each kind's display row through its RLS-protected table. WITH

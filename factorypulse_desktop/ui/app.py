@@ -6,28 +6,33 @@ import logging
 import sys
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
 
 from factorypulse_desktop import __version__
 from factorypulse_desktop.domain.live import FeedState
-from factorypulse_desktop.services import auth, search, setup
+from factorypulse_desktop.services import loading
 from factorypulse_desktop.services.io_guard import forbid_database_io_on_current_thread
-from factorypulse_desktop.services.live import ChangeFeed
 from factorypulse_desktop.services.organizations import organization_locale
 from factorypulse_desktop.services.profiles import DEMO_PROFILE, ConnectionProfile, ProfileStore
 from factorypulse_desktop.ui import icons, theme
-from factorypulse_desktop.ui.dialogs.first_run import FirstRunWizard
-from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
 from factorypulse_desktop.ui.events import ChangeBus
 from factorypulse_desktop.ui.live import LiveUpdates
 from factorypulse_desktop.ui.main_window import Area, MainWindow, OrgChoice
-from factorypulse_desktop.ui.pages.administration import AdministrationPage
+from factorypulse_desktop.ui.pages.placeholder import PlaceholderPage
 from factorypulse_desktop.ui.palette import SearchPalette
-from factorypulse_desktop.ui.tasks import TaskRunner
+from factorypulse_desktop.ui.tasks import TaskRunner, TaskState
+
+if TYPE_CHECKING:
+    from factorypulse_desktop.services import auth
+    from factorypulse_desktop.services.live import ChangeFeed
 
 log = logging.getLogger(__name__)
+
+# The database driver (psycopg, 0.1 s to import) is loaded by the first task that signs in, not
+# before the first window: services that use it are imported inside the functions below.
 
 # Which sidebar area holds each kind of record the palette finds.
 KIND_AREAS = {
@@ -35,6 +40,14 @@ KIND_AREAS = {
     "purchase_order": "purchasing", "inventory_item": "inventory",
     "production_order": "production", "person": "administration",
 }
+# Areas that have a real page; it is made once the data layer has loaded (services/loading.py).
+PAGE_AREAS = frozenset({"administration"})
+
+
+class OrganizationPage(Protocol):
+    """A page that shows one organization's data and follows the organization switcher."""
+
+    def set_organization(self, organization_id: uuid.UUID) -> None: ...
 
 
 class StartupSplash(QDialog):
@@ -60,8 +73,10 @@ class StartupSplash(QDialog):
 class DesktopApp(QObject):
     """Owns the task runner, live updates and the current window; no global main window."""
 
+    sig_window_shown = Signal()
+    """The main window is on screen (the person may still be signing in)."""
     sig_window_ready = Signal()
-    """The main window is shown for a signed-in person."""
+    """The main window shows a signed-in person."""
 
     def __init__(self, *, demo: bool = False, settings: QSettings | None = None,
                  store: ProfileStore | None = None) -> None:
@@ -71,13 +86,15 @@ class DesktopApp(QObject):
         self.store = store or ProfileStore()
         self.runner = TaskRunner(self)
         self.bus = ChangeBus(self)
-        self.live = LiveUpdates(ChangeFeed, self)
+        self.live = LiveUpdates(_change_feed, self)
         self.live.sig_changes.connect(self.bus.publish)
         self.live.sig_state.connect(self._on_live_state)
         self.workspace: auth.Workspace | None = None
         self.window: MainWindow | None = None
         self.dialog: QDialog | None = None
         self.palette: SearchPalette | None = None
+        self._data_layer_loaded = False
+        self._palette_wanted = False
         self._switching = False  # closing a window on purpose (sign out), not to quit
 
     # --- start ----------------------------------------------------------------------------
@@ -89,29 +106,52 @@ class DesktopApp(QObject):
                             on_error=self._fatal)
 
     def _start_demo(self) -> None:
-        splash = StartupSplash(self.tr("Preparing the demo database… The first start fills it "
-                                       "with sample data and takes a few seconds."))
-        self._set_dialog(splash)
+        # The window opens at once and fills in when the demo person is signed in: the
+        # database driver alone takes longer to load than the window (docs/decisions/0002).
+        window = self._open_window()
 
-        def prepare_and_sign_in() -> auth.Workspace:
+        preparing = self.tr("Preparing the demo database… The first start fills it with "
+                            "sample data and takes a few seconds.")
+
+        def prepare_and_sign_in(state: TaskState) -> auth.Workspace:
+            from factorypulse_desktop.services import auth, setup
+
+            if not setup.demo_exists():
+                state.progress(None, preparing)
+            try:  # usually the demo is ready: sign in straight away
+                return auth.sign_in(DEMO_PROFILE, setup.DEMO_USERNAME, setup.DEMO_PASSWORD)
+            except auth.SignInError as error:
+                if error.problem is auth.SignInProblem.UNREACHABLE:
+                    raise
+            # First use (or a demo made by an older version): set it up, then sign in.
+            state.progress(None, preparing)
             setup.prepare_demo()
             return auth.sign_in(DEMO_PROFILE, setup.DEMO_USERNAME, setup.DEMO_PASSWORD)
 
-        def failed(error: BaseException) -> None:
-            splash.label.setText(str(error))
+        def progress(_fraction: float | None, message: str) -> None:
+            window.banner.show_message(message, kind="info")
 
-        self.runner.run(prepare_and_sign_in, on_done=self._signed_in, on_error=failed)
+        def failed(error: BaseException) -> None:
+            window.set_connection_state("offline")
+            window.banner.show_message(str(error), kind="error")
+
+        self.runner.run_long(prepare_and_sign_in, on_progress=progress,
+                             on_done=self._signed_in, on_error=failed)
 
     def _show_sign_in(self, profiles: Sequence[ConnectionProfile]) -> None:
         if not profiles:
             self._show_first_run()
             return
+        from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
+
         dialog = SignInDialog(self.runner, profiles, self.store.last_used)
         dialog.sig_signed_in.connect(self._signed_in)
         dialog.sig_setup_requested.connect(self._show_first_run)
         self._set_dialog(dialog)
 
     def _show_first_run(self) -> None:
+        from factorypulse_desktop.ui.dialogs.first_run import FirstRunWizard
+
         wizard = FirstRunWizard(self.runner, self.store)
         wizard.sig_profile_ready.connect(
             lambda _profile: self.runner.run(self.store.load, on_done=self._show_sign_in))
@@ -140,49 +180,83 @@ class DesktopApp(QObject):
             app.quit()
 
     # --- signed in ------------------------------------------------------------------------
-    def _signed_in(self, workspace: auth.Workspace, remembered: bool = True) -> None:
-        self.workspace = workspace
-        identity = workspace.identity
-        choices = [OrgChoice(m.organization_id, m.name, m.role, *organization_locale(m))
-                   for m in identity.memberships]
-        window = MainWindow(identity.display_name, choices, settings=self.settings,
-                            page_factory=lambda area, org: self._make_page(area, org, workspace))
+    def _open_window(self) -> MainWindow:
+        """The main window, empty until `_signed_in` says who is signed in."""
+        window = MainWindow("", [], settings=self.settings, page_factory=self._make_page)
         window.sig_sign_out.connect(self.sign_out)
         window.sig_search_requested.connect(self.open_palette)
         window.sig_closed.connect(lambda: self._closed_by_user(window))
-        self.window = window
-        # Connected after construction: restoring the last organization must not reach pages
-        # built for another one, so bring them in line once.
         window.sig_organization_changed.connect(self._organization_changed)
-        self._organization_changed(window.organization.organization_id)
+        self.runner.sig_error.connect(window.show_error)
+        self.window = window
         self._drop_dialog()
         window.show()
+        self.sig_window_shown.emit()
+        return window
+
+    def _signed_in(self, workspace: auth.Workspace, remembered: bool = True) -> None:
+        self.workspace = workspace
+        window = self.window or self._open_window()
+        window.banner.hide()
+        identity = workspace.identity
+        window.set_identity(identity.display_name,
+                            [OrgChoice(m.organization_id, m.name, m.role, *organization_locale(m))
+                             for m in identity.memberships])
         if not remembered:
             window.banner.show_message(
                 self.tr("Your password cannot be remembered on this computer: it has no "
                         "secure keyring. You will be asked for it next time."), kind="warning")
-        self.runner.sig_error.connect(window.show_error)
         self.live.start(workspace.conninfo())
+        if self._data_layer_loaded:
+            window.reload_pages()
+        else:
+            # A failure reaches the window's banner through runner.sig_error.
+            self.runner.run(loading.load_data_layer, on_done=self._on_data_layer_loaded)
         self.sig_window_ready.emit()
 
-    def _make_page(self, area: Area, organization_id: uuid.UUID,
-                   workspace: auth.Workspace) -> QWidget | None:
+    def _on_data_layer_loaded(self, _result: object = None) -> None:
+        self._data_layer_loaded = True
+        if self.window is not None and self.workspace is not None:
+            self.window.reload_pages()
+            self._organization_changed(self.window.organization.organization_id)
+            if self._palette_wanted:
+                self.open_palette()
+        self._palette_wanted = False
+
+    def _make_page(self, area: Area, organization_id: uuid.UUID) -> QWidget | None:
         """The real page of an area, where one exists yet (others show a placeholder)."""
-        if area.key == "administration":
-            return AdministrationPage(self.runner, workspace, organization_id, self.store)
-        return None
+        if area.key not in PAGE_AREAS:
+            return None
+        workspace = self.workspace
+        if workspace is None or not self._data_layer_loaded:
+            return PlaceholderPage(area.title, area.icon, self.tr("Loading…"))
+        # Imported here: the page's services load SQLAlchemy, which the start must not wait for.
+        from factorypulse_desktop.ui.pages.administration import AdministrationPage
+
+        page = AdministrationPage(self.runner, workspace, organization_id, self.store)
+        self.bus.subscribe("memberships", page.on_memberships_changed)
+        return page
 
     def _organization_changed(self, organization_id: object) -> None:
-        if self.window is None:
+        if self.window is None or self.workspace is None:
             return
-        page = self.window.page("administration")
-        if isinstance(page, AdministrationPage) and isinstance(organization_id, uuid.UUID):
-            page.set_organization(organization_id)
+        if not isinstance(organization_id, uuid.UUID) or not self._data_layer_loaded:
+            return
+        for key in PAGE_AREAS:
+            page = self.window.page(key)
+            if hasattr(page, "set_organization"):
+                following: OrganizationPage = page  # type: ignore[assignment]
+                following.set_organization(organization_id)
 
     def open_palette(self) -> SearchPalette | None:
         window, workspace = self.window, self.workspace
-        if window is None or workspace is None:
+        if window is None:
             return None
+        if workspace is None or not self._data_layer_loaded:  # opens once search can run
+            self._palette_wanted = True
+            return None
+        from factorypulse_desktop.services import search  # loaded by load_data_layer
+
         org = window.organization.organization_id
         palette = SearchPalette(
             self.runner, lambda text: search.search_workspace(workspace, org, text), window)
@@ -240,8 +314,20 @@ class DesktopApp(QObject):
         workspace = self.workspace
         if workspace is not None:
             self.runner.run(workspace.close)
-        self.runner.run(auth.stop_embedded_if_unused)
+        self.runner.run(_stop_embedded_if_unused)
         self.runner.shutdown(timeout_ms=15000)
+
+
+def _change_feed(conninfo: str, *, last_seen: int | None = None) -> ChangeFeed:
+    from factorypulse_desktop.services.live import ChangeFeed
+
+    return ChangeFeed(conninfo, last_seen=last_seen)
+
+
+def _stop_embedded_if_unused() -> None:
+    from factorypulse_desktop.services import auth
+
+    auth.stop_embedded_if_unused()
 
 
 def run_gui(*, demo: bool = False, smoke_test: bool = False,
@@ -265,7 +351,11 @@ def run_gui(*, demo: bool = False, smoke_test: bool = False,
         app.settings.setValue("app/used_demo", True)
     qt_app.aboutToQuit.connect(app.shutdown)
     if smoke_test:
-        app.sig_window_ready.connect(lambda: (print("main window ready", flush=True),
-                                              qt_app.quit()))
+        # Printed once the window has been through the event loop (painted), like the bare
+        # window of benchmarks/startup.py; "shown" is the frame, "ready" the signed-in person.
+        app.sig_window_shown.connect(lambda: QTimer.singleShot(
+            0, lambda: print("main window shown", flush=True)))
+        app.sig_window_ready.connect(lambda: QTimer.singleShot(
+            0, lambda: (print("main window ready", flush=True), qt_app.quit())))
     app.start()
     return qt_app.exec()

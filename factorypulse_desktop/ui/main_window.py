@@ -89,7 +89,12 @@ class OrgChoice:
 
 class MainWindow(QMainWindow):
     """The frame every page lives in. Pages are created lazily by `page_factory(area, org)`;
-    a page that shows one organization's data follows `sig_organization_changed`."""
+    a page that shows one organization's data follows `sig_organization_changed`.
+
+    Made with no organizations, it shows the frame while the person is being signed in
+    ("Signing in…", pages "Loading…"); `set_identity` then fills it in. The app opens it
+    that way on an automatic sign-in, so the window is up before the database answers.
+    """
 
     sig_sign_out = Signal()
     """The user asked to sign out (or switch person)."""
@@ -113,17 +118,17 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        if not organizations:
-            raise ValueError("a signed-in person belongs to at least one organization")
         self._settings = settings or QSettings()
         self._person_name = person_name
         self._organizations = list(organizations)
         self._page_factory = page_factory
         self._pages: dict[str, QWidget] = {}
+        self._area_after_sign_in: tuple[str, str | None] | None = None
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(QSize(900, 560))
         self._build()
         self._restore()
+        self._restore_organization()
 
     # --- construction ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -197,9 +202,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(org_icon)
         self.org_switcher = QComboBox()
         self.org_switcher.setMinimumWidth(220)
-        for org in self._organizations:
-            self.org_switcher.addItem(org.name, org.organization_id)
-        self.org_switcher.setEnabled(len(self._organizations) > 1)
+        self._fill_org_switcher()
         self.org_switcher.setToolTip(self.tr("Organization you are working in"))
         self.org_switcher.currentIndexChanged.connect(self._on_org_changed)
         layout.addWidget(self.org_switcher)
@@ -217,12 +220,23 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.sign_out_button)
         return bar
 
+    def _fill_org_switcher(self) -> None:
+        self.org_switcher.blockSignals(True)
+        self.org_switcher.clear()
+        for org in self._organizations:
+            self.org_switcher.addItem(org.name, org.organization_id)
+        if not self._organizations:
+            self.org_switcher.addItem(self.tr("Signing in…"))
+        self.org_switcher.setEnabled(len(self._organizations) > 1)
+        self.org_switcher.blockSignals(False)
+
     def _fill_sidebar(self) -> None:
         colors = theme.current()
         current_key = self.current_area_key()
         self.sidebar.blockSignals(True)
         self.sidebar.clear()
-        self._visible_areas = [a for a in areas() if not a.admin_only or self.role is Role.ADMIN]
+        admin = self.has_identity and self.role is Role.ADMIN
+        self._visible_areas = [a for a in areas() if not a.admin_only or admin]
         for area in self._visible_areas:
             item = QListWidgetItem(icons.icon(area.icon, colors.muted), area.title)
             item.setData(Qt.ItemDataRole.UserRole, area.key)
@@ -233,7 +247,30 @@ class MainWindow(QMainWindow):
 
     # --- public API -----------------------------------------------------------------------
     @property
+    def has_identity(self) -> bool:
+        """Whether the signed-in person is known (see `set_identity`)."""
+        return bool(self._organizations)
+
+    def set_identity(self, person_name: str, organizations: Sequence[OrgChoice]) -> None:
+        """Fill in who is signed in; the last organization used is chosen again."""
+        if not organizations:
+            raise ValueError("a signed-in person belongs to at least one organization")
+        self._person_name = person_name
+        self._organizations = list(organizations)
+        self._fill_org_switcher()
+        self._restore_organization()
+        self._drop_pages()  # the "Loading…" ones
+        self._on_org_changed(self.org_switcher.currentIndex())
+        wanted, shown = self._area_after_sign_in or (None, None)
+        self._area_after_sign_in = None
+        if wanted and self.current_area_key() == shown:  # not if the person moved on meanwhile
+            self.show_area(wanted)
+
+    @property
     def organization(self) -> OrgChoice:
+        """The active organization; only once the identity is known (`has_identity`)."""
+        if not self._organizations:
+            raise RuntimeError("no one is signed in yet")
         return self._organizations[max(self.org_switcher.currentIndex(), 0)]
 
     @property
@@ -275,16 +312,29 @@ class MainWindow(QMainWindow):
         area = self._visible_areas[row]
         page = self._pages.get(area.key)
         if page is None:
-            made = (self._page_factory(area, self.organization.organization_id)
-                    if self._page_factory else None)
-            page = made or PlaceholderPage(
-                area.title, area.icon, area.description)
+            if not self.has_identity:
+                page = PlaceholderPage(area.title, area.icon, self.tr("Loading…"))
+            else:
+                made = (self._page_factory(area, self.organization.organization_id)
+                        if self._page_factory else None)
+                page = made or PlaceholderPage(area.title, area.icon, area.description)
             self._pages[area.key] = page
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
 
     def page(self, key: str) -> QWidget | None:
         return self._pages.get(key)
+
+    def reload_pages(self) -> None:
+        """Make every page again, e.g. when the real pages can replace "Loading…" ones."""
+        self._drop_pages()
+        self._show_row(self.sidebar.currentRow())
+
+    def _drop_pages(self) -> None:
+        for page in self._pages.values():
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self._pages.clear()
 
     def _on_org_changed(self, _index: int) -> None:
         self._fill_sidebar()  # the role, and so the areas, may differ per organization
@@ -293,11 +343,17 @@ class MainWindow(QMainWindow):
         self.sig_organization_changed.emit(self.organization.organization_id)
 
     def _update_person_label(self) -> None:
+        if not self.has_identity:
+            self._person_label.setText(self.tr("Signing in…"))
+            return
         self._person_label.setText(
             self.tr("{name} · {role}").format(name=self._person_name,
                                               role=self.role.value.capitalize()))
 
     def _update_title(self) -> None:
+        if not self.has_identity:
+            self.setWindowTitle(self.tr("Factory Pulse"))
+            return
         self.setWindowTitle(self.tr("Factory Pulse — {org}").format(org=self.organization.name))
 
     # --- window state ---------------------------------------------------------------------
@@ -310,16 +366,23 @@ class MainWindow(QMainWindow):
         last = self._settings.value("main_window/last_area")
         if isinstance(last, str):
             self.show_area(last)
+            # Administration appears only once the person is known to be an admin.
+            self._area_after_sign_in = (last, self.current_area_key())
+
+    def _restore_organization(self) -> None:
         last_org = self._settings.value("main_window/last_organization")
         for index, org in enumerate(self._organizations):
             if str(org.organization_id) == last_org:
+                self.org_switcher.blockSignals(True)
                 self.org_switcher.setCurrentIndex(index)
+                self.org_switcher.blockSignals(False)
 
     def save_state(self) -> None:
         self._settings.setValue("main_window/geometry", self.saveGeometry())
         self._settings.setValue("main_window/last_area", self.current_area_key() or "dashboard")
-        self._settings.setValue("main_window/last_organization",
-                                str(self.organization.organization_id))
+        if self.has_identity:
+            self._settings.setValue("main_window/last_organization",
+                                    str(self.organization.organization_id))
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

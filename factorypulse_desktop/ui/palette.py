@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factorypulse_desktop.services.search import SearchHit
+from factorypulse_desktop.domain.search import SearchHit
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.tasks import TaskRunner
 

@@ -283,7 +283,7 @@ def test_schema_missing(empty_db: Any, seeded_template: str) -> None:
 @pytest.fixture
 def embedded_on_test_cluster(pg_cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Make embedded profiles use the session's cluster; returns a setter for the database."""
-    monkeypatch.setattr(auth, "_clusters", {})  # never stop the session's cluster
+    monkeypatch.setattr(local_server, "_shared", {})  # never stop the session's cluster
     monkeypatch.setattr(local_server, "embedded_cluster", lambda _profile: pg_cluster)
 
     def use(database: str) -> ConnectionProfile:

@@ -49,10 +49,16 @@ def test_demo_then_sign_out_and_sign_in_as_globex_sales(qtbot: QtBot, isolated: 
     app = DesktopApp(demo=True, settings=settings,
                      store=ProfileStore(isolated / "config"))
     settings.setValue("app/used_demo", True)
-    with qtbot.waitSignal(app.sig_window_ready, timeout=120_000):
+    with qtbot.waitSignal(app.sig_window_shown, timeout=10_000):
         app.start()
     window = app.window
     assert isinstance(window, MainWindow)
+    # The window is up before the database answers, and says what it is doing.
+    assert not window.has_identity
+    assert window._person_label.text() == "Signing in…"
+    assert window.windowTitle() == "Factory Pulse"
+    qtbot.waitUntil(lambda: window.has_identity, timeout=120_000)
+    assert app.window is window
     assert window.windowTitle().startswith("Factory Pulse")
     assert window.organization.name.startswith("Acme")
     assert "administration" in window.area_keys()
@@ -60,6 +66,9 @@ def test_demo_then_sign_out_and_sign_in_as_globex_sales(qtbot: QtBot, isolated: 
     qtbot.waitUntil(lambda: window.connection_state == "online", timeout=20_000)
 
     window.show_area("administration")
+    # "Loading…" until the data layer has loaded on its worker, then the real page.
+    qtbot.waitUntil(lambda: isinstance(window.stack.currentWidget(), AdministrationPage),
+                    timeout=20_000)
     admin_page = window.stack.currentWidget()
     assert isinstance(admin_page, AdministrationPage)
     qtbot.waitUntil(lambda: admin_page.people_model.rowCount() == 9, timeout=20_000)

@@ -355,3 +355,40 @@ def test_connections_list_and_remove(qtbot: QtBot, setup: Setup,
         page.remove_profile_button.click()
     assert table.rowCount() == 1
     assert [p.name for p in off_gui(setup.store.load)] == ["test"]
+
+
+def test_change_by_someone_else_appears_in_the_open_list_in_place(
+    qtbot: QtBot, setup: Setup
+) -> None:
+    """Live update: another connection changes a role; the row changes, selection stays."""
+    from factorypulse_desktop.services.live import ChangeFeed
+    from factorypulse_desktop.ui.events import ChangeBus
+    from factorypulse_desktop.ui.live import LiveUpdates
+
+    page = setup.page
+    bus = ChangeBus()
+    live = LiveUpdates(ChangeFeed)
+    live.sig_changes.connect(bus.publish)
+    bus.subscribe("memberships", page.on_memberships_changed)
+    live.start(setup.workspace.conninfo())
+    try:
+        qtbot.waitUntil(lambda: live.state.value == "online", timeout=15000)
+        sales = person(page, "acme.sales")
+        page.select_person(sales.person_id)
+        resets: list[bool] = []
+        page.people_model.modelReset.connect(lambda: resets.append(True))
+        qa = person(page, "acme.qa")
+
+        other = off_gui(lambda: sign_in(setup.profile, "acme.admin", PASSWORD))
+        try:
+            with qtbot.waitSignal(page.sig_people_loaded, timeout=10000):
+                off_gui(lambda: admin.change_role(other, setup.org, qa.person_id, Role.SALES))
+            qtbot.waitUntil(lambda: person(page, "acme.qa").role is Role.SALES, timeout=10000)
+            off_gui(lambda: admin.change_role(other, setup.org, qa.person_id, Role.QA))
+            qtbot.waitUntil(lambda: person(page, "acme.qa").role is Role.QA, timeout=10000)
+        finally:
+            off_gui(other.close)
+        assert page.selected_person() == person(page, "acme.sales"), "selection kept"
+        assert resets == [], "rows changed in place, the list was not reset"
+    finally:
+        live.stop()

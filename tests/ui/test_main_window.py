@@ -93,3 +93,46 @@ def test_geometry_last_page_and_organization_restored(
     assert second.organization == GLOBEX
     assert second.current_area_key() == "production"
     assert second.size().height() == 700
+
+
+def test_window_opens_before_sign_in_then_fills_in(qtbot: QtBot, settings: QSettings) -> None:
+    # Last time: the Globex organization, on the Administration page.
+    settings.setValue("main_window/last_area", "administration")
+    settings.setValue("main_window/last_organization", str(GLOBEX.organization_id))
+    made: list[str] = []
+
+    def factory(area: object, _org: uuid.UUID) -> None:
+        made.append(getattr(area, "key", ""))
+
+    window = MainWindow("", [], settings=settings, page_factory=factory)
+    qtbot.addWidget(window)
+    assert not window.has_identity
+    assert window.windowTitle() == "Factory Pulse"
+    assert window._person_label.text() == "Signing in…"
+    assert window.org_switcher.currentText() == "Signing in…"
+    assert not window.org_switcher.isEnabled()
+    assert "administration" not in window.area_keys(), "not known to be an admin yet"
+    page = window.stack.currentWidget()
+    assert isinstance(page, PlaceholderPage)
+    assert page.description.text() == "Loading…"
+    assert made == [], "no page asks for data before anyone is signed in"
+    window.show_area("projects")  # the sidebar works meanwhile
+
+    with qtbot.waitSignal(window.sig_organization_changed) as blocker:
+        window.set_identity("Alex Carter", [ACME, GLOBEX])
+    assert blocker.args == [GLOBEX.organization_id], "the last organization is chosen again"
+    assert "Globex Fabrication" in window.windowTitle()
+    assert window.current_area_key() == "projects", "what the person chose meanwhile stays"
+    page = window.stack.currentWidget()
+    assert isinstance(page, PlaceholderPage) and page.description.text() != "Loading…"
+    assert made == ["projects"]
+
+
+def test_last_area_restored_once_signed_in(qtbot: QtBot, settings: QSettings) -> None:
+    settings.setValue("main_window/last_area", "administration")
+    window = MainWindow("", [], settings=settings)
+    qtbot.addWidget(window)
+    assert window.current_area_key() == "dashboard"
+    window.set_identity("Alex Carter", [ACME])
+    assert window.current_area_key() == "administration"
+    assert window._person_label.text() == "Alex Carter · Admin"

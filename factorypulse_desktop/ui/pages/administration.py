@@ -445,6 +445,10 @@ class AdministrationPage(QWidget):
                          on_error=lambda error: self._show_error(error, self.reload_people),
                          key=f"admin-people-{id(self)}")
 
+    def on_memberships_changed(self, _ids: list[uuid.UUID]) -> None:
+        """Live update (ChangeBus "memberships"): someone changed a person; read the list again."""
+        self.reload_people()
+
     def reload_settings(self) -> None:
         workspace, org = self._workspace, self._organization_id
         self.settings_status.setText(self.tr("Loading…"))
@@ -479,11 +483,9 @@ class AdministrationPage(QWidget):
                        select: uuid.UUID | None) -> None:
         if org != self._organization_id:
             return  # an answer for the organization shown before
-        current = self.selected_person()
-        keep = select or (current.person_id if current else None)
-        self.people_model.set_rows(rows)
-        if keep is not None:
-            self.select_person(keep)
+        self.people_model.update_rows(rows)  # in place: selection and scroll stay
+        if select is not None:
+            self.select_person(select)
         self._update_people_count()
         self._update_person_buttons()
         self.sig_people_loaded.emit()

@@ -1,0 +1,54 @@
+"""Turning database errors into sentences a user can act on.
+
+Kept apart from `db` so that signing in (psycopg only) does not load SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from factorypulse_desktop.domain.errors import UserFacingError
+
+# Errors raised by our own database functions carry a message written for people.
+_OWN_MESSAGE_STATES = {"42501", "22023", "42710", "42704", "P0001"}
+
+
+def driver_error(error: BaseException) -> BaseException:
+    """The driver's own error inside a SQLAlchemy ``DBAPIError``, or `error` itself."""
+    original = getattr(error, "orig", None)
+    return original if isinstance(original, BaseException) else error
+
+
+def friendly_error(error: BaseException) -> UserFacingError:
+    """Translate a driver error into one clear sentence."""
+    original = driver_error(error)
+    if isinstance(original, psycopg.OperationalError):
+        text = str(original)
+        if "password authentication failed" in text:
+            return UserFacingError("The user name or password is wrong.")
+        if "does not exist" in text and "database" in text:
+            return UserFacingError("That database does not exist on the server.")
+        return UserFacingError(
+            "The database server cannot be reached. Check that it is running and that the "
+            "address is right."
+        )
+    if isinstance(original, psycopg.Error):
+        diag = original.diag
+        if original.sqlstate in _OWN_MESSAGE_STATES and diag.message_primary:
+            return UserFacingError(_sentence(diag.message_primary))
+        if isinstance(original, psycopg.errors.UniqueViolation):
+            return UserFacingError("That already exists; choose another name or number.")
+        if isinstance(original, psycopg.errors.CheckViolation):
+            return UserFacingError(f"A value is not allowed ({diag.constraint_name}).")
+        if isinstance(original, psycopg.errors.InsufficientPrivilege):
+            return UserFacingError("You are not allowed to do that.")
+        return UserFacingError(_sentence(diag.message_primary or str(original)))
+    return UserFacingError(str(error))
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
