@@ -55,7 +55,7 @@ def main() -> int:
     app = DesktopApp(demo=True, settings=settings, store=ProfileStore(base / "config"))
     try:
         app.start()
-        wait_until(qt_app, lambda: app.window is not None
+        wait_until(qt_app, lambda: app.window is not None and app.window.has_identity
                    and app.window.connection_state == "online", 120)
         window = app.window
         assert window is not None
@@ -64,6 +64,8 @@ def main() -> int:
         qt_app.processEvents()
         save(window, "main-window.png")
         window.show_area("administration")
+        # "Loading…" until the data layer has loaded (docs/decisions/0002), then the page.
+        wait_until(qt_app, lambda: hasattr(window.stack.currentWidget(), "people_model"))
         page = window.stack.currentWidget()
         wait_until(qt_app, lambda: page.people_model.rowCount() > 0)  # type: ignore[attr-defined]
         qt_app.processEvents()

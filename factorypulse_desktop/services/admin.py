@@ -20,11 +20,11 @@ import logging
 import re
 import uuid
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, exc, text
 
@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How working days are stored in organizations.settings (the demo data's spelling); index is
 # Python's weekday(): 0 = Monday ... 6 = Sunday.
@@ -206,6 +207,16 @@ def _transaction(ws: Workspace) -> Iterator[Connection]:
         raise friendly_error(error) from error
 
 
+def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
+    """`fn` in a read-only transaction, run again if the connection was lost (Workspace.read)."""
+    try:
+        return ws.read(fn)
+    except UserFacingError:
+        raise
+    except exc.DBAPIError as error:
+        raise friendly_error(error) from error
+
+
 def _organization(conn: Connection, org_id: uuid.UUID) -> people.Organization:
     row = conn.execute(
         text("SELECT id, slug, name FROM organizations WHERE id = :id"), {"id": org_id}
@@ -281,9 +292,11 @@ _PEOPLE = text(
 
 def list_people(ws: Workspace, org_id: uuid.UUID) -> list[PersonRow]:
     """Everyone with a membership in the organization, active or not, sorted by name."""
-    with _transaction(ws) as conn:
+
+    def read(conn: Connection) -> list[Any]:
         _organization(conn, org_id)
-        rows = conn.execute(_PEOPLE, {"org": org_id}).all()
+        return list(conn.execute(_PEOPLE, {"org": org_id}).all())
+
     return [
         PersonRow(
             person_id=r.id,
@@ -297,22 +310,24 @@ def list_people(ws: Workspace, org_id: uuid.UUID) -> list[PersonRow]:
             title=r.title,
             contact_id=r.contact_id,
         )
-        for r in rows
+        for r in _read(ws, read)
     ]
 
 
 def list_portal_contacts(ws: Workspace, org_id: uuid.UUID) -> list[ContactChoice]:
     """Active customer and supplier companies, for linking a portal login to one."""
-    with _transaction(ws) as conn:
-        rows = conn.execute(
+
+    def read(conn: Connection) -> list[Any]:
+        return list(conn.execute(
             text(
                 "SELECT id, company_name, type::text AS kind FROM contacts "
                 "WHERE organization_id = :org AND is_active "
                 "AND type IN ('customer', 'supplier') ORDER BY lower(company_name)"
             ),
             {"org": org_id},
-        ).all()
-    return [ContactChoice(r.id, r.company_name, r.kind) for r in rows]
+        ).all())
+
+    return [ContactChoice(r.id, r.company_name, r.kind) for r in _read(ws, read)]
 
 
 def add_person(
@@ -574,11 +589,10 @@ def _settings_patch(settings: OrgSettings) -> dict[str, Any]:
 
 def load_settings(ws: Workspace, org_id: uuid.UUID) -> OrgSettings:
     """The organization's name and settings with the row's current lock version."""
-    with _transaction(ws) as conn:
-        row = conn.execute(
-            text("SELECT name, settings, version FROM organizations WHERE id = :id"),
-            {"id": org_id},
-        ).one_or_none()
+    row = _read(ws, lambda conn: conn.execute(
+        text("SELECT name, settings, version FROM organizations WHERE id = :id"),
+        {"id": org_id},
+    ).one_or_none())
     if row is None:
         raise UserFacingError("You are not a member of this organization.")
     return _from_row(row.name, row.settings, row.version)

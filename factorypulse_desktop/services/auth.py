@@ -97,7 +97,10 @@ class SignInError(UserFacingError):
 
     ``can_upgrade`` is True when this app may bring the schema up to date itself
     (:func:`upgrade_schema`, embedded profiles only); ``database_revision`` names the
-    database's schema revision for the schema problems.
+    database's schema revision for the schema problems. ``temporary`` is True when the same
+    attempt may work a little later without anyone changing anything (a server that is down,
+    starting or full, a network that is away), so trying again by itself makes sense; a
+    refusal by the server's rules, encryption or certificate needs a person.
     """
 
     def __init__(
@@ -107,11 +110,13 @@ class SignInError(UserFacingError):
         *,
         can_upgrade: bool = False,
         database_revision: str | None = None,
+        temporary: bool = False,
     ) -> None:
         super().__init__(message)
         self.problem = problem
         self.can_upgrade = can_upgrade
         self.database_revision = database_revision
+        self.temporary = temporary
 
     def __repr__(self) -> str:
         return f"SignInError({self.problem.name}, {str(self)!r})"
@@ -306,16 +311,19 @@ def _connect_problem(
             SignInProblem.UNREACHABLE,
             f"{where_} has no free connections right now. Try again in "
             "a moment, or ask the administrator to allow more connections.",
+            temporary=True,
         )
     if "starting up" in lowered or "shutting down" in lowered or "recovery mode" in lowered:
         return SignInError(
             SignInProblem.UNREACHABLE,
             f"{where_} is starting or stopping. Try again in a moment.",
+            temporary=True,
         )
     if "resolve host" in lowered or "translate host name" in lowered:
         return SignInError(
             SignInProblem.UNREACHABLE,
             f'The server name "{profile.host}" cannot be found. {retry}',
+            temporary=True,  # also what an offline laptop gets
         )
     detail = _server_detail(message)
     if detail:  # the server answered, with something we do not recognize
@@ -323,7 +331,8 @@ def _connect_problem(
             SignInProblem.UNREACHABLE,
             f"{where_} refused the connection: {detail}",
         )
-    return SignInError(SignInProblem.UNREACHABLE, f"{where_} cannot be reached. {retry}")
+    return SignInError(SignInProblem.UNREACHABLE, f"{where_} cannot be reached. {retry}",
+                       temporary=True)
 
 
 def sign_in(profile: ConnectionProfile, username: str, password: str) -> Workspace:

@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
         self.sign_out_button = QPushButton(icons.icon("sign-out", colors.muted),
                                            self.tr("Sign out"))
         self.sign_out_button.clicked.connect(self.sig_sign_out)
+        self.sign_out_button.setEnabled(self.has_identity)  # nothing to sign out of yet
         layout.addWidget(self.sign_out_button)
         return bar
 
@@ -259,6 +260,7 @@ class MainWindow(QMainWindow):
         self._organizations = list(organizations)
         self._fill_org_switcher()
         self._restore_organization()
+        self.sign_out_button.setEnabled(True)
         self._drop_pages()  # the "Loading…" ones
         self._on_org_changed(self.org_switcher.currentIndex())
         wanted, shown = self._area_after_sign_in or (None, None)

@@ -189,6 +189,7 @@ def test_unreachable_server(demo_db: Any, tmp_path: Path) -> None:
     assert "cannot be reached" in str(error)
     assert "Check that it is running" in str(error) and "try again" in str(error)
     assert not error.can_upgrade
+    assert error.temporary, "the sign-in window tries again by itself"
 
 
 def test_unknown_database_name(demo_db: Any) -> None:

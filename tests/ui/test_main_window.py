@@ -112,6 +112,7 @@ def test_window_opens_before_sign_in_then_fills_in(qtbot: QtBot, settings: QSett
     assert window.org_switcher.currentText() == "Signing in…"
     assert not window.org_switcher.isEnabled()
     assert "administration" not in window.area_keys(), "not known to be an admin yet"
+    assert not window.sign_out_button.isEnabled(), "nobody to sign out yet"
     page = window.stack.currentWidget()
     assert isinstance(page, PlaceholderPage)
     assert page.description.text() == "Loading…"
@@ -122,6 +123,7 @@ def test_window_opens_before_sign_in_then_fills_in(qtbot: QtBot, settings: QSett
         window.set_identity("Alex Carter", [ACME, GLOBEX])
     assert blocker.args == [GLOBEX.organization_id], "the last organization is chosen again"
     assert "Globex Fabrication" in window.windowTitle()
+    assert window.sign_out_button.isEnabled()
     assert window.current_area_key() == "projects", "what the person chose meanwhile stays"
     page = window.stack.currentWidget()
     assert isinstance(page, PlaceholderPage) and page.description.text() != "Loading…"

@@ -215,8 +215,10 @@ class SignInDialog(QDialog):
                 self.sign_in_button.setText(self.tr("Try again"))
                 profile = self.profile
                 # A server may come back by itself; a database on this computer that could
-                # not be started needs the user (and another start attempt is not cheap).
-                if profile is not None and profile.kind == "server" and self.isVisible():
+                # not be started needs the user (and another start attempt is not cheap), and
+                # so does a refusal by the server's rules, encryption or certificate.
+                if (profile is not None and profile.kind == "server" and error.temporary
+                        and self.isVisible()):
                     self._schedule_retry(str(error))
             elif error.problem is auth.SignInProblem.SCHEMA_OLDER and error.can_upgrade:
                 self.upgrade_button.show()
