@@ -35,7 +35,9 @@ def friendly_error(error: BaseException) -> UserFacingError:
     if isinstance(original, psycopg.Error):
         diag = original.diag
         if original.sqlstate in _OWN_MESSAGE_STATES and diag.message_primary:
-            return UserFacingError(_sentence(diag.message_primary))
+            # Our functions put what to do next in the hint.
+            hint = f" {_sentence(diag.message_hint)}" if diag.message_hint else ""
+            return UserFacingError(_sentence(diag.message_primary) + hint)
         if isinstance(original, psycopg.errors.UniqueViolation):
             return UserFacingError("That already exists; choose another name or number.")
         if isinstance(original, psycopg.errors.CheckViolation):

@@ -152,10 +152,18 @@ def test_every_stage_change_is_recorded_in_history(demo_db: Any) -> None:
         acme = org_id(conn, "acme")
         stages = dict(conn.execute(
             "SELECT slug, id FROM workflow_stages WHERE organization_id = %s", (acme,)))
+        customer = conn.execute(
+            "SELECT id FROM contacts WHERE organization_id = %s AND type = 'customer' LIMIT 1",
+            (acme,)).fetchone()
+        assert customer is not None
         row = conn.execute(
-            "INSERT INTO projects (organization_id, title) VALUES (%s, 'History check') "
-            "RETURNING id", (acme,)).fetchone()
+            "INSERT INTO projects (organization_id, title, customer_id) "
+            "VALUES (%s, 'History check', %s) RETURNING id", (acme, customer[0])).fetchone()
         assert row is not None
+        # The first stage's exit rules (revision 0003): its required steps are done.
+        conn.execute("UPDATE project_sub_stage_progress SET status = 'completed' "
+                     "WHERE project_id = %s AND workflow_stage_id = %s",
+                     (row[0], stages["inquiry_received"]))
         moves = [("technical_review", None), ("quoted", "Repeat order"),
                  ("technical_review", "Drawing changed")]
         for slug, reason in moves:
