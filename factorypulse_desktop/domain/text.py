@@ -41,8 +41,3 @@ def clean_text(value: str | None, *, field: str, label: str, max_length: int,
                                 f"{max_length:,}).")
     return text
 
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form, for matching names ("Müller" = "MULLER")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())

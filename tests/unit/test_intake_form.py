@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from factorypulse_desktop.domain.csv_safety import fold_name
 from factorypulse_desktop.domain.enums import IntakeType, Priority
 from factorypulse_desktop.domain.intake import (
     ROUTES,
@@ -15,7 +16,7 @@ from factorypulse_desktop.domain.intake import (
     parse_tags,
     validate,
 )
-from factorypulse_desktop.domain.text import FieldError, clean_text, fold
+from factorypulse_desktop.domain.text import FieldError, clean_text
 
 
 @pytest.mark.parametrize(("typed", "value"), [
@@ -67,4 +68,4 @@ def test_T_IN_03_text_cleaning() -> None:
             clean_text(bad, field="f", label="Name", max_length=10)
     with pytest.raises(FieldError, match="too long"):
         clean_text("x" * 1_000_000, field="f", label="Name", max_length=200)
-    assert fold("MÜLLER  Präzision") == fold("muller prazision")
+    assert fold_name("MÜLLER  Präzision") == fold_name("muller prazision")
