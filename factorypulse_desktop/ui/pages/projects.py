@@ -1,0 +1,370 @@
+"""The Projects page: a list (keyset pages, sorted and filtered in SQL) and a board by stage.
+
+Every read and move runs through the task runner. A drag on the board asks the database to
+move the project (`services/workflow.py`); when a move needs a reason — back, or skipping
+ahead — the page asks for one first, and when the database refuses it shows the database's
+words. Live changes from other people update rows in place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import projects, workflow
+from factorypulse_desktop.services.projects import BoardColumn, Page, ProjectFilter, Sort
+from factorypulse_desktop.services.workflow import Stage, StageConflictError
+from factorypulse_desktop.services.workspace import Workspace
+from factorypulse_desktop.ui import icons, theme
+from factorypulse_desktop.ui.dialogs.reason_dialog import ReasonDialog
+from factorypulse_desktop.ui.formatting import Formatter
+from factorypulse_desktop.ui.models.projects_model import PRIORITY_LABELS, ProjectsTableModel
+from factorypulse_desktop.ui.tasks import TaskRunner
+from factorypulse_desktop.ui.widgets.banner import Banner
+from factorypulse_desktop.ui.widgets.board import BoardView
+
+# (reason, comment) typed by the person, or None when they cancelled.
+ReasonAsker = Callable[[str, str, str], "tuple[str, str | None] | None"]
+STATUS_CHOICES = (("Active", ("active",)), ("On hold", ("on_hold",)),
+                  ("Completed", ("completed",)), ("Cancelled", ("cancelled",)), ("All", ()))
+# The database's hint when a bypass role may skip the undone steps with a reason.
+_MAY_SKIP_HINT = "give a reason to skip them"
+
+
+class ProjectsPage(QWidget):
+    sig_open_project = Signal(object)
+    """A project was opened (double-click, Enter): its id."""
+    sig_new_project = Signal()
+    """The person asked for the intake form."""
+    sig_loaded = Signal()
+    """A list or board answer was shown (tests wait for it)."""
+
+    def __init__(self, runner: TaskRunner, workspace: Workspace, organization_id: uuid.UUID,
+                 formatter: Formatter | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._workspace = workspace
+        self._organization_id = organization_id
+        self._formatter = formatter or Formatter()
+        self._stages: list[Stage] = []
+        self._sort = Sort()
+        self._generation = 0  # answers for an older filter or organization are dropped
+        self.ask_reason: ReasonAsker = self._ask_reason_dialog
+        self._build()
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        self._search_timer.timeout.connect(self.reload)
+        self._board_timer = QTimer(self, singleShot=True, interval=300)
+        self._board_timer.timeout.connect(self._load_board)
+        self.reload_stages()
+
+    # --- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        colors = theme.current()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 20, 24, 12)
+        outer.setSpacing(10)
+        top = QHBoxLayout()
+        heading = QLabel(self.tr("Projects"))
+        heading.setObjectName("pageTitle")
+        top.addWidget(heading)
+        top.addSpacing(12)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+        top.addWidget(self.count_label)
+        top.addStretch(1)
+        self.list_button = QPushButton(icons.icon("list", colors.muted), self.tr("List"))
+        self.board_button = QPushButton(icons.icon("board", colors.muted), self.tr("Board"))
+        self._views = QButtonGroup(self)
+        for index, button in enumerate((self.list_button, self.board_button)):
+            button.setCheckable(True)
+            self._views.addButton(button, index)
+            top.addWidget(button)
+        self.list_button.setChecked(True)
+        self._views.idClicked.connect(self.show_view)
+        top.addSpacing(12)
+        self.new_button = QPushButton(self.tr("New project…"))
+        self.new_button.setDefault(True)
+        self.new_button.setObjectName("primary")
+        self.new_button.clicked.connect(self.sig_new_project)
+        top.addWidget(self.new_button)
+        outer.addLayout(top)
+
+        filters = QHBoxLayout()
+        filters.setSpacing(8)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Filter by number, title or customer"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(200)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        filters.addWidget(self.search, 2)
+        self.stage_filter = QComboBox()
+        self.stage_filter.addItem(self.tr("All stages"), None)
+        filters.addWidget(self.stage_filter, 1)
+        self.priority_filter = QComboBox()
+        self.priority_filter.addItem(self.tr("Any priority"), None)
+        for key, label in PRIORITY_LABELS.items():
+            self.priority_filter.addItem(self.tr(label), key)
+        filters.addWidget(self.priority_filter)
+        self.status_filter = QComboBox()
+        for label, statuses in STATUS_CHOICES:
+            self.status_filter.addItem(self.tr(label), statuses)
+        filters.addWidget(self.status_filter)
+        self.mine_only = QCheckBox(self.tr("Only mine"))
+        filters.addWidget(self.mine_only)
+        for combo in (self.stage_filter, self.priority_filter, self.status_filter):
+            combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.mine_only.toggled.connect(lambda _on: self.reload())
+        outer.addLayout(filters)
+
+        self.banner = Banner()
+        outer.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        self.model = ProjectsTableModel(self._formatter, self)
+        self.model.sig_page_wanted.connect(self._load_more)
+        self.model.sig_sort_wanted.connect(self._sort_by)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        # No column sorted at first (the list starts with the latest changed): set before
+        # enabling, which sorts by the indicator at once.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 110), (2, 180), (3, 150), (4, 80), (5, 95), (6, 110),
+                              (7, 130), (8, 100)):
+            self.table.setColumnWidth(column, width)
+        self.table.doubleClicked.connect(self._table_opened)
+        self.table.activated.connect(self._table_opened)
+        self.stack.addWidget(self.table)
+        self.board = BoardView(self._formatter)
+        self.board.sig_move_requested.connect(self.move_project)
+        self.board.sig_open_project.connect(self.sig_open_project)
+        self.stack.addWidget(self.board)
+        outer.addWidget(self.stack, 1)
+
+    # --- public API -----------------------------------------------------------------------
+    @property
+    def organization_id(self) -> uuid.UUID:
+        return self._organization_id
+
+    def set_organization(self, organization_id: uuid.UUID,
+                         formatter: Formatter | None = None) -> None:
+        if formatter is not None:
+            self._formatter = formatter
+            self.model.formatter = formatter
+            self.board.set_formatter(formatter)
+        if organization_id != self._organization_id:
+            self._organization_id = organization_id
+            self.reload_stages()
+
+    def current_filter(self) -> ProjectFilter:
+        stage = self.stage_filter.currentData()
+        priority = self.priority_filter.currentData()
+        statuses = self.status_filter.currentData()
+        return ProjectFilter(
+            text=self.search.text(),
+            stage_ids=(stage,) if isinstance(stage, uuid.UUID) else (),
+            priorities=(priority,) if isinstance(priority, str) else (),
+            statuses=tuple(statuses) if statuses is not None else ("active",),
+            assignee_id=self._workspace.identity.person_id if self.mine_only.isChecked()
+            else None)
+
+    def show_view(self, index: int) -> None:
+        """0: the list, 1: the board."""
+        self.stack.setCurrentIndex(index)
+        (self.board_button if index == 1 else self.list_button).setChecked(True)
+        self.reload()
+
+    def board_shown(self) -> bool:
+        return self.stack.currentWidget() is self.board
+
+    def reload_stages(self) -> None:
+        ws, org = self._workspace, self._organization_id
+        self._runner.run(lambda: workflow.load_workflow(ws, org),
+                         on_done=self._stages_loaded, on_error=self._show_error,
+                         key=f"projects-stages-{id(self)}")
+
+    def reload(self) -> None:
+        self._generation += 1
+        if self.board_shown():
+            self._load_board()
+            return
+        ws, org, flt, sort = (self._workspace, self._organization_id, self.current_filter(),
+                              self._sort)
+        generation = self._generation
+        self._runner.run(lambda: projects.list_projects(ws, org, flt, sort),
+                         on_done=lambda page: self._first_page(generation, page),
+                         on_error=self._show_error, key=f"projects-list-{id(self)}")
+
+    def on_projects_changed(self, ids: list[uuid.UUID]) -> None:
+        """ChangeBus "projects": re-read those rows (list) or the board, in place."""
+        if self.board_shown():
+            self._board_timer.start()
+            return
+        shown = [i for i in ids if self.model.row_of(i) >= 0]
+        if not shown:
+            return
+        ws = self._workspace
+        self._runner.run(lambda: projects.get_projects(ws, shown),
+                         on_done=lambda rows: self.model.update_rows(rows, shown),
+                         on_error=self._show_error)
+
+    # --- moves ----------------------------------------------------------------------------
+    def move_project(self, project_id: uuid.UUID, from_stage: uuid.UUID,
+                     to_stage: uuid.UUID, reason: str | None = None,
+                     comment: str | None = None) -> None:
+        """Ask the database to move the project (a board drop does this)."""
+        orders = {s.id: s for s in self._stages}
+        source, target = orders.get(from_stage), orders.get(to_stage)
+        if source is None or target is None:
+            return
+        if reason is None:
+            next_stage = next((s for s in self._stages if s.order > source.order), None)
+            if target.order < source.order:
+                asked = self.ask_reason(
+                    self.tr("Move back"),
+                    self.tr("Moving the project back from “{a}” to “{b}” needs a reason.")
+                    .format(a=source.name, b=target.name), self.tr("Move back"))
+                if asked is None:
+                    return
+                reason, comment = asked
+            elif next_stage is None or target.id != next_stage.id:
+                asked = self.ask_reason(
+                    self.tr("Skip stages"),
+                    self.tr("Skipping from “{a}” ahead to “{b}” needs a reason; sales, "
+                            "management and administrators may do it.")
+                    .format(a=source.name, b=target.name), self.tr("Skip ahead"))
+                if asked is None:
+                    return
+                reason, comment = asked
+        ws = self._workspace
+        self._runner.run(
+            lambda: workflow.move_project(ws, project_id, from_stage, to_stage, reason=reason,
+                                          comment=comment),
+            on_done=lambda _kind: self._moved(),
+            on_error=lambda error: self._move_failed(error, project_id, from_stage, to_stage,
+                                                     reason))
+
+    def _moved(self) -> None:
+        self.banner.hide()
+        self.reload()
+
+    def _move_failed(self, error: BaseException, project_id: uuid.UUID, from_stage: uuid.UUID,
+                     to_stage: uuid.UUID, reason: str | None) -> None:
+        if isinstance(error, StageConflictError):
+            self.banner.show_message(str(error) + " " + self.tr("The view was refreshed."),
+                                     kind="warning")
+            self.reload()
+            return
+        message = str(error)
+        if isinstance(error, UserFacingError) and reason is None and _MAY_SKIP_HINT in message:
+            asked = self.ask_reason(self.tr("Skip unfinished steps"), message,
+                                    self.tr("Skip and move"))
+            if asked is not None:
+                self.move_project(project_id, from_stage, to_stage, *asked)
+            return
+        self.banner.show_message(message, kind="error")
+
+    def _ask_reason_dialog(self, title: str, explanation: str,
+                           ok_text: str) -> tuple[str, str | None] | None:
+        dialog = ReasonDialog(title, explanation, ok_text=ok_text, parent=self)
+        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+            return None
+        return dialog.reason_text(), dialog.comment_text()
+
+    # --- answers --------------------------------------------------------------------------
+    def _stages_loaded(self, stages: Sequence[Stage]) -> None:
+        self._stages = list(stages)
+        chosen = self.stage_filter.currentData()
+        self.stage_filter.blockSignals(True)
+        self.stage_filter.clear()
+        self.stage_filter.addItem(self.tr("All stages"), None)
+        for stage in self._stages:
+            self.stage_filter.addItem(stage.name, stage.id)
+        index = self.stage_filter.findData(chosen)
+        self.stage_filter.setCurrentIndex(max(index, 0))
+        self.stage_filter.blockSignals(False)
+        self.reload()
+
+    def _first_page(self, generation: int, page: Page) -> None:
+        if generation != self._generation:
+            return
+        self.model.reset_rows(page.rows, page.next_after)
+        self._update_count()
+        self.sig_loaded.emit()
+
+    def _load_more(self, after: Any) -> None:
+        ws, org, flt, sort = (self._workspace, self._organization_id, self.current_filter(),
+                              self._sort)
+        generation = self._generation
+
+        def done(page: Page) -> None:
+            if generation == self._generation:
+                self.model.add_page(page.rows, page.next_after)
+                self._update_count()
+            self.sig_loaded.emit()
+
+        def failed(error: BaseException) -> None:
+            self.model.page_failed()
+            self._show_error(error)
+
+        self._runner.run(lambda: projects.list_projects(ws, org, flt, sort, after=after),
+                         on_done=done, on_error=failed)
+
+    def _sort_by(self, key: str, descending: bool) -> None:
+        self._sort = Sort(key, descending)
+        self.reload()
+
+    def _load_board(self) -> None:
+        ws, org, flt = self._workspace, self._organization_id, self.current_filter()
+        generation = self._generation
+        self._runner.run(lambda: projects.load_board(ws, org, flt),
+                         on_done=lambda columns: self._board_loaded(generation, columns),
+                         on_error=self._show_error, key=f"projects-board-{id(self)}")
+
+    def _board_loaded(self, generation: int, columns: Sequence[BoardColumn]) -> None:
+        if generation != self._generation:
+            return
+        self.board.set_columns(columns)
+        total = sum(c.total for c in columns)
+        self.count_label.setText(self.tr("{n} projects").format(n=total))
+        self.sig_loaded.emit()
+
+    def _update_count(self) -> None:
+        shown = self.model.rowCount()
+        more = "+" if self.model.canFetchMore() else ""
+        self.count_label.setText(self.tr("{n}{more} projects").format(n=shown, more=more))
+
+    def _table_opened(self, index: Any) -> None:
+        row = self.model.project(index.row())
+        if row is not None:
+            self.sig_open_project.emit(row.id)
+
+    def _show_error(self, error: BaseException) -> None:
+        self.banner.show_message(str(error), kind="error")
