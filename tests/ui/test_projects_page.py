@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -46,7 +46,7 @@ def off_gui(fn: Callable[[], T]) -> T:
     kind, value = result[0]
     if kind == "error":
         raise value
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _attempt(fn: Callable[[], T]) -> tuple[str, Any]:
@@ -64,7 +64,7 @@ class Setup:
     db: Any
 
 
-def _open(qtbot: QtBot, db: Any, username: str) -> Iterator[Setup]:
+def _open(qtbot: QtBot, db: Any, username: str) -> Generator[Setup, None, None]:
     profile = ConnectionProfile(name="test", kind="server", host=str(db.cluster.socket_dir),
                                 port=db.cluster.port, database=db.name, sslmode="disable")
     workspace = sign_in(profile, username, PASSWORD)
