@@ -34,6 +34,10 @@ def friendly_error(error: BaseException) -> UserFacingError:
         )
     if isinstance(original, psycopg.Error):
         diag = original.diag
+        if (diag.message_primary or "").startswith("new row violates row-level security"):
+            # A policy's WITH CHECK: the row would not be the person's to write.
+            return UserFacingError("You are not allowed to do that: your role does not permit "
+                                   "it in this organization.")
         if original.sqlstate in _OWN_MESSAGE_STATES and diag.message_primary:
             # Our functions put what to do next in the hint.
             hint = f" {_sentence(diag.message_hint)}" if diag.message_hint else ""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import unicodedata
 
+from factorypulse_desktop.domain.errors import UserFacingError
 
-class FieldError(ValueError):
+
+class FieldError(UserFacingError, ValueError):
     """A value a person typed cannot be used; `field` names the form field."""
 
     def __init__(self, field: str, message: str) -> None:
