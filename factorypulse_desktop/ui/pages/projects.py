@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import projects, workflow
 from factorypulse_desktop.services.projects import BoardColumn, Page, ProjectFilter, Sort
@@ -36,6 +38,7 @@ from factorypulse_desktop.services.workflow import Stage, StageConflictError
 from factorypulse_desktop.services.workspace import Workspace
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.dialogs.reason_dialog import ReasonDialog
+from factorypulse_desktop.ui.dialogs.workflow_dialog import WorkflowDialog
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.projects_model import PRIORITY_LABELS, ProjectsTableModel
 from factorypulse_desktop.ui.tasks import TaskRunner
@@ -74,6 +77,7 @@ class ProjectsPage(QWidget):
         self._search_timer.timeout.connect(self.reload)
         self._board_timer = QTimer(self, singleShot=True, interval=300)
         self._board_timer.timeout.connect(self._load_board)
+        self._update_role_controls()
         self.reload_stages()
 
     # --- construction ---------------------------------------------------------------------
@@ -101,6 +105,10 @@ class ProjectsPage(QWidget):
         self.list_button.setChecked(True)
         self._views.idClicked.connect(self.show_view)
         top.addSpacing(12)
+        self.workflow_button = QPushButton(self.tr("Workflow…"))
+        self.workflow_button.setToolTip(self.tr("Stages and steps of this organization"))
+        self.workflow_button.clicked.connect(self.open_workflow_settings)
+        top.addWidget(self.workflow_button)
         self.new_button = QPushButton(self.tr("New project…"))
         self.new_button.setDefault(True)
         self.new_button.setObjectName("primary")
@@ -181,6 +189,7 @@ class ProjectsPage(QWidget):
             self.board.set_formatter(formatter)
         if organization_id != self._organization_id:
             self._organization_id = organization_id
+            self._update_role_controls()
             self.reload_stages()
 
     def current_filter(self) -> ProjectFilter:
@@ -194,6 +203,21 @@ class ProjectsPage(QWidget):
             statuses=tuple(statuses) if statuses is not None else ("active",),
             assignee_id=self._workspace.identity.person_id if self.mine_only.isChecked()
             else None)
+
+    def open_workflow_settings(self) -> QDialog:
+        """Stages and steps (admin and management; the database refuses anyone else)."""
+        dialog = WorkflowDialog(self._runner, self._workspace, self._organization_id, self)
+        dialog.sig_saved.connect(self.reload_stages)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _update_role_controls(self) -> None:
+        membership = self._workspace.identity.membership(self._organization_id)
+        role = membership.role if membership is not None else None
+        self.workflow_button.setVisible(role in (Role.ADMIN, Role.MANAGEMENT))
+        self.new_button.setVisible(role in (Role.ADMIN, Role.MANAGEMENT, Role.SALES,
+                                            Role.PROCUREMENT))
 
     def show_view(self, index: int) -> None:
         """0: the list, 1: the board."""
