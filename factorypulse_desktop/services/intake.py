@@ -93,10 +93,12 @@ RETURNING id
 _NEW_PROJECT = text("""
 INSERT INTO projects (organization_id, title, description, customer_id, current_stage_id,
                       priority_level, estimated_value, estimated_delivery_date, notes, tags,
-                      intake_type, intake_source, source, project_type, metadata)
+                      intake_type, intake_source, source, project_type, metadata, assigned_to)
 VALUES (:org, :title, :description, :customer, :stage, CAST(:priority AS priority_level),
         :value, :target_date, :notes, :tags, CAST(:intake_type AS intake_type), 'portal',
-        'portal', :project_type, CAST(:metadata AS jsonb))
+        'portal', :project_type, CAST(:metadata AS jsonb),
+        -- Whoever takes the intake owns the project until someone reassigns it.
+        (SELECT fp_private.my_person_id()))
 RETURNING id, project_number
 """)
 

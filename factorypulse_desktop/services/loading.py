@@ -19,6 +19,11 @@ DATA_LAYER_MODULES = (
     "factorypulse_desktop.data.models",
     "factorypulse_desktop.services.admin",
     "factorypulse_desktop.services.search",
+    "factorypulse_desktop.services.projects",
+    "factorypulse_desktop.services.workflow",
+    "factorypulse_desktop.services.intake",
+    "factorypulse_desktop.services.dashboard",
+    "factorypulse_desktop.services.workflow_config",
 )
 
 _lock = threading.Lock()

@@ -22,6 +22,7 @@ from factorypulse_desktop.ui.events import ChangeBus
 from factorypulse_desktop.ui.live import LiveUpdates
 from factorypulse_desktop.ui.main_window import Area, MainWindow, OrgChoice
 from factorypulse_desktop.ui.pages.placeholder import PlaceholderPage
+from factorypulse_desktop.ui.pages.registry import PAGE_AREAS, PageContext, make_page
 from factorypulse_desktop.ui.palette import SearchPalette
 from factorypulse_desktop.ui.tasks import TaskRunner, TaskState
 
@@ -40,10 +41,6 @@ KIND_AREAS = {
     "purchase_order": "purchasing", "inventory_item": "inventory",
     "production_order": "production", "person": "administration",
 }
-# Areas that have a real page; it is made once the data layer has loaded (services/loading.py).
-PAGE_AREAS = frozenset({"administration"})
-
-
 class OrganizationPage(Protocol):
     """A page that shows one organization's data and follows the organization switcher."""
 
@@ -227,15 +224,12 @@ class DesktopApp(QObject):
         """The real page of an area, where one exists yet (others show a placeholder)."""
         if area.key not in PAGE_AREAS:
             return None
-        workspace = self.workspace
-        if workspace is None or not self._data_layer_loaded:
+        workspace, window = self.workspace, self.window
+        if workspace is None or window is None or not self._data_layer_loaded:
             return PlaceholderPage(area.title, area.icon, self.tr("Loading…"))
-        # Imported here: the page's services load SQLAlchemy, which the start must not wait for.
-        from factorypulse_desktop.ui.pages.administration import AdministrationPage
-
-        page = AdministrationPage(self.runner, workspace, organization_id, self.store)
-        self.bus.subscribe("memberships", page.on_memberships_changed)
-        return page
+        context = PageContext(self.runner, workspace, organization_id, window.formatter,
+                              self.store, self.bus, self.open_intake, self.open_project)
+        return make_page(area.key, context)
 
     def _organization_changed(self, organization_id: object) -> None:
         if self.window is None or self.workspace is None:
@@ -265,12 +259,45 @@ class DesktopApp(QObject):
         self.palette = palette
         return palette
 
-    def _open_record(self, kind: str, _record_id: object) -> None:
-        """Go to the record's area; the record pages themselves arrive with later issues."""
+    def _open_record(self, kind: str, record_id: object) -> None:
+        """Go to the record's area, and open the record where it has a page of its own."""
         if self.window is None:
             return
         area = KIND_AREAS.get(kind, "dashboard")
         self.window.show_area(area)
+        if kind == "project" and isinstance(record_id, uuid.UUID):
+            self.open_project(record_id)
+
+    def open_project(self, project_id: uuid.UUID) -> None:
+        """The project's page, in the Projects area."""
+        if self.window is None:
+            return
+        self.window.show_area("projects")
+        area = self.window.page("projects")
+        opener = getattr(area, "open_project", None)
+        if callable(opener):
+            opener(project_id)
+
+    def open_intake(self) -> QDialog | None:
+        """The intake form for a new project (non-modal; the window stays usable)."""
+        window, workspace = self.window, self.workspace
+        if window is None or workspace is None or not self._data_layer_loaded:
+            return None
+        from factorypulse_desktop.ui.dialogs.intake_dialog import IntakeDialog
+
+        dialog = IntakeDialog(self.runner, workspace, window.organization.organization_id,
+                              window)
+        dialog.sig_open_project.connect(self.open_project)
+        dialog.sig_created.connect(lambda _result: self._reload_projects())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _reload_projects(self) -> None:
+        area = self.window.page("projects") if self.window is not None else None
+        list_page = getattr(area, "list_page", None)
+        if list_page is not None:
+            list_page.reload()
 
     def _on_live_state(self, state: FeedState) -> None:
         if self.window is not None:

@@ -44,6 +44,7 @@ def stored(db: Any, project_id: uuid.UUID) -> dict[str, Any]:
             "SELECT p.project_number, s.slug, p.priority_level::text AS priority, "
             "p.intake_type::text AS intake_type, p.project_type, p.customer_id, "
             "p.estimated_value, p.estimated_delivery_date, p.tags, p.metadata, "
+            "(SELECT role_name FROM persons WHERE id = p.assigned_to) AS owner, "
             "(SELECT count(*) FROM project_sub_stage_progress pr WHERE pr.project_id = p.id "
             " AND pr.workflow_stage_id = p.current_stage_id) AS steps, "
             "(SELECT array_agg(h.transition) FROM project_stage_history h "
@@ -89,6 +90,7 @@ def test_each_intake_type_lands_in_its_stage(
     assert row["metadata"]["requester"]["email"] == "ines@nordwerk.example"
     assert row["steps"] == steps, "steps of the first stage exist from creation"
     assert row["history"] == ["created"]
+    assert row["owner"] == "acme.sales", "whoever took the intake owns the project"
 
 
 def test_the_chosen_priority_is_kept(demo_db: Any, sales: Workspace) -> None:

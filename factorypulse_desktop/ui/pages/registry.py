@@ -1,0 +1,64 @@
+"""Which areas have a real page, and how each is made.
+
+Page modules are imported inside `make_page`: their services load SQLAlchemy, which the
+window must not wait for at start-up (docs/decisions/0002); `DesktopApp` calls this only
+after `services.loading.load_data_layer` has run on a worker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is loaded
+    from factorypulse_desktop.services.profiles import ProfileStore
+    from factorypulse_desktop.services.workspace import Workspace
+    from factorypulse_desktop.ui.events import ChangeBus
+    from factorypulse_desktop.ui.formatting import Formatter
+    from factorypulse_desktop.ui.tasks import TaskRunner
+
+PAGE_AREAS = frozenset({"dashboard", "projects", "administration"})
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs from the app."""
+
+    runner: TaskRunner
+    workspace: Workspace
+    organization_id: uuid.UUID
+    formatter: Formatter
+    store: ProfileStore
+    bus: ChangeBus
+    new_project: Callable[[], object]
+    open_project: Callable[[uuid.UUID], None]
+
+
+def make_page(key: str, ctx: PageContext) -> QWidget | None:
+    """The page of area `key`, or None where the area shows a placeholder still."""
+    if key == "dashboard":
+        from factorypulse_desktop.ui.pages.dashboard import DashboardPage
+
+        board = DashboardPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter)
+        ctx.bus.subscribe("projects", board.on_projects_changed)
+        board.sig_open_project.connect(ctx.open_project)
+        return board
+    if key == "projects":
+        from factorypulse_desktop.ui.pages.projects_area import ProjectsArea
+
+        projects = ProjectsArea(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter,
+                                ctx.bus)
+        ctx.bus.subscribe("projects", projects.on_projects_changed)
+        projects.sig_new_project.connect(ctx.new_project)
+        return projects
+    if key == "administration":
+        from factorypulse_desktop.ui.pages.administration import AdministrationPage
+
+        admin = AdministrationPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.store)
+        ctx.bus.subscribe("memberships", admin.on_memberships_changed)
+        return admin
+    return None
