@@ -61,8 +61,39 @@ def main() -> int:
         assert window is not None
         window.resize(1280, 800)
         window.show_area("dashboard")
+        # "Loading…" until the data layer has loaded (docs/decisions/0002), then the page.
+        wait_until(qt_app, lambda: getattr(window.stack.currentWidget(), "data", None)
+                   is not None)
         qt_app.processEvents()
         save(window, "main-window.png")
+        save(window, "dashboard.png")
+        window.show_area("projects")
+        area = window.stack.currentWidget()
+        projects = area.list_page  # type: ignore[attr-defined]
+        wait_until(qt_app, lambda: projects.model.rowCount() > 0)
+        qt_app.processEvents()
+        save(window, "projects-list.png")
+        projects.show_view(1)
+        wait_until(qt_app, lambda: bool(projects.board.columns()))
+        qt_app.processEvents()
+        save(window, "projects-board.png")
+        projects.show_view(0)
+        wait_until(qt_app, lambda: projects.model.rowCount() > 0)
+        page = area.open_project(projects.model.rows()[0].id)  # type: ignore[attr-defined]
+        wait_until(qt_app, lambda: page.detail is not None)
+        qt_app.processEvents()
+        save(window, "project-page.png")
+        page.sig_back.emit()
+        intake = app.open_intake()
+        assert intake is not None
+        intake.resize(800, 780)
+        intake.company.setText("Nordwerk Präzision")
+        intake.contact_name.setText("Ines Vogel")
+        intake.title.setText("Laser-cut brackets, 400 pcs")
+        qt_app.processEvents()
+        save(intake, "intake.png")
+        intake.confirm_discard = lambda: True  # type: ignore[method-assign]
+        intake.reject()
         window.show_area("administration")
         # "Loading…" until the data layer has loaded (docs/decisions/0002), then the page.
         wait_until(qt_app, lambda: hasattr(window.stack.currentWidget(), "people_model"))

@@ -24,6 +24,9 @@ DATA_LAYER_MODULES = (
     "factorypulse_desktop.services.intake",
     "factorypulse_desktop.services.dashboard",
     "factorypulse_desktop.services.workflow_config",
+    "factorypulse_desktop.services.project_detail",
+    "factorypulse_desktop.services.contacts",
+    "factorypulse_desktop.services.contacts_csv",
 )
 
 _lock = threading.Lock()

@@ -45,7 +45,7 @@ class ProjectsTableModel(QAbstractTableModel):
     COLUMNS: tuple[tuple[str, str | None], ...] = (
         ("Number", "number"), ("Title", "title"), ("Customer", "customer"),
         ("Stage", "stage"), ("Priority", "priority"), ("Due", "due"), ("Value", "value"),
-        ("Assignee", None), ("Days in stage", "days_in_stage"),
+        ("Assignee", None), ("In stage", "days_in_stage"),
     )
     ProjectRole = Qt.ItemDataRole.UserRole + 1
 
@@ -147,8 +147,9 @@ class ProjectsTableModel(QAbstractTableModel):
             return self._display(row, column)
         if role == self.ProjectRole:
             return row
-        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
-            return row.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return {1: row.title, 8: _tr("{n} days in this stage").format(n=row.days_in_stage)
+                    }.get(column)
         colors = theme.current()
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == 5 and row.overdue:

@@ -163,9 +163,11 @@ class ProjectsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
+        # Title and customer share what the fixed-width columns leave.
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 110), (2, 180), (3, 150), (4, 80), (5, 95), (6, 110),
-                              (7, 130), (8, 100)):
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 100), (3, 145), (4, 75), (5, 85), (6, 100), (7, 125),
+                              (8, 70)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(self._table_opened)
         self.table.activated.connect(self._table_opened)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.formatting import Formatter
     from factorypulse_desktop.ui.tasks import TaskRunner
 
-PAGE_AREAS = frozenset({"dashboard", "projects", "administration"})
+PAGE_AREAS = frozenset({"dashboard", "projects", "contacts", "administration"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         ctx.bus.subscribe("projects", projects.on_projects_changed)
         projects.sig_new_project.connect(ctx.new_project)
         return projects
+    if key == "contacts":
+        from factorypulse_desktop.ui.pages.contacts import ContactsPage
+
+        contacts = ContactsPage(ctx.runner, ctx.workspace, ctx.organization_id,
+                                formatter=ctx.formatter)
+        ctx.bus.subscribe("contacts", contacts.on_contacts_changed)
+        return contacts
     if key == "administration":
         from factorypulse_desktop.ui.pages.administration import AdministrationPage
 
