@@ -1,0 +1,141 @@
+"""Issue 4's "done when": a sales person takes an RFQ from intake to Completed on the board,
+with every rule enforced, and the dashboard shows it — through the real pages, on the demo
+database, with the GUI thread banned from database I/O."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from factorypulse_desktop.domain.enums import IntakeType
+from factorypulse_desktop.services.auth import ConnectionProfile, Workspace, sign_in
+from factorypulse_desktop.services.io_guard import (
+    allow_database_io_on_current_thread,
+    forbid_database_io_on_current_thread,
+)
+from factorypulse_desktop.ui.dialogs.intake_dialog import IntakeDialog
+from factorypulse_desktop.ui.pages.dashboard import DashboardPage
+from factorypulse_desktop.ui.pages.project_page import ProjectPage
+from factorypulse_desktop.ui.pages.projects import ProjectsPage
+from factorypulse_desktop.ui.tasks import TaskRunner
+
+pytestmark = pytest.mark.slow
+PASSWORD = "factorypulse-demo"
+WAIT = 15000
+
+
+@dataclass
+class Session:
+    workspace: Workspace
+    runner: TaskRunner
+    organization_id: uuid.UUID
+
+
+@pytest.fixture
+def sales(qapp: QApplication, demo_db: Any) -> Iterator[Session]:
+    profile = ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
+                                port=demo_db.cluster.port, database=demo_db.name,
+                                sslmode="disable")
+    workspace = sign_in(profile, "acme.sales", PASSWORD)
+    runner = TaskRunner()
+    forbid_database_io_on_current_thread()
+    try:
+        yield Session(workspace, runner, workspace.identity.memberships[0].organization_id)
+    finally:
+        runner.shutdown(timeout_ms=5000)
+        allow_database_io_on_current_thread()
+        workspace.close()
+
+
+def stored_stage(db: Any, project: uuid.UUID) -> str:
+    found: list[str] = []
+
+    def read() -> None:
+        with psycopg.connect(db.owner_conninfo()) as conn:
+            row = conn.execute("SELECT s.name FROM projects p JOIN workflow_stages s ON "
+                               "s.id = p.current_stage_id WHERE p.id = %s", (project,)).fetchone()
+            found.append(str(row[0]) if row else "")
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    worker.join(30)
+    return found[0]
+
+
+def test_rfq_from_intake_to_completed_on_the_board(qtbot: QtBot, sales: Session,
+                                                   demo_db: Any) -> None:
+    ws, runner, org = sales.workspace, sales.runner, sales.organization_id
+    # 1. Intake: an RFQ from a new customer.
+    intake = IntakeDialog(runner, ws, org)
+    qtbot.addWidget(intake)
+    intake.show()
+    intake.set_intake_type(IntakeType.RFQ)
+    intake.company.setText("Hallberg Fluidtechnik AB")
+    intake.contact_name.setText("Sara Hallberg")
+    intake.email.setText("sara@hallberg.example")
+    intake.title.setText("Hydraulic manifold blocks, 120 pcs")
+    intake.estimated_value.setText("18,400")
+    qtbot.waitUntil(lambda: not intake.busy, timeout=WAIT)
+    with qtbot.waitSignal(intake.sig_created, timeout=WAIT) as created:
+        intake.submit()
+    result = created.args[0]
+    assert intake.showing_success and result.project_number in intake.success_title.text()
+    project = result.project_id
+    assert stored_stage(demo_db, project) == "Inquiry Received"
+
+    # 2. Through every stage: finish the steps on the project page, drag on the board.
+    projects = ProjectsPage(runner, ws, org)
+    qtbot.addWidget(projects)
+    projects.show()
+    qtbot.waitUntil(lambda: projects.model.rowCount() > 0, timeout=WAIT)
+    with qtbot.waitSignal(projects.sig_loaded, timeout=WAIT):
+        projects.show_view(1)
+    columns = [c.stage for c in projects.board.columns()]
+    stage_ids = {c.stage: c.stage_id for c in projects.board.columns()}
+    assert columns[-1] == "Completed"
+    refused: list[str] = []
+    projects.ask_reason = lambda _t, message, _ok: refused.append(message) or None
+
+    for current, following in itertools.pairwise(columns):
+        # A drag before the steps are done is refused by the database; nothing moves.
+        projects.board.drop(project, stage_ids[following])
+        qtbot.waitUntil(lambda: len(refused) > 0, timeout=WAIT)
+        assert f'cannot leave "{current}" yet' in refused.pop()
+        assert stored_stage(demo_db, project) == current
+
+        page = ProjectPage(runner, ws, project)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda p=page: p.detail is not None, timeout=WAIT)
+        detail = page.detail
+        assert detail is not None and detail.stage.name == current
+        for step in detail.steps_of(detail.stage.id):
+            if step.is_required and step.status not in ("completed", "skipped"):
+                with qtbot.waitSignal(page.sig_loaded, timeout=WAIT):
+                    page.step_row(step.name).step_actions["complete"].trigger()
+        assert page.detail is not None and page.detail.blockers == ()
+        page.close()
+
+        with qtbot.waitSignal(projects.sig_loaded, timeout=WAIT):
+            projects.board.drop(project, stage_ids[following])
+        qtbot.waitUntil(lambda f=following: stored_stage(demo_db, project) == f, timeout=WAIT)
+        assert projects.board.card_stage(project) == stage_ids[following]
+    assert not refused
+
+    # 3. The dashboard counts it in Completed and in this week's throughput.
+    board = DashboardPage(runner, ws, org)
+    qtbot.addWidget(board)
+    qtbot.waitUntil(lambda: board.data is not None, timeout=WAIT)
+    data = board.data
+    assert data is not None
+    completed = next(s for s in data.stage_distribution if s.name == "Completed")
+    assert completed.projects >= 1
+    assert data.weekly_throughput[-1].completed >= 1
