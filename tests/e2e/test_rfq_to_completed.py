@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,14 @@ def stored_stage(db: Any, project: uuid.UUID) -> str:
     return found[0]
 
 
+def page_loaded(page: ProjectPage) -> Callable[[], bool]:
+    return lambda: page.detail is not None
+
+
+def stage_is(db: Any, project: uuid.UUID, name: str) -> Callable[[], bool]:
+    return lambda: stored_stage(db, project) == name
+
+
 def test_rfq_from_intake_to_completed_on_the_board(qtbot: QtBot, sales: Session,
                                                    demo_db: Any) -> None:
     ws, runner, org = sales.workspace, sales.runner, sales.organization_id
@@ -103,7 +111,12 @@ def test_rfq_from_intake_to_completed_on_the_board(qtbot: QtBot, sales: Session,
     stage_ids = {c.stage: c.stage_id for c in projects.board.columns()}
     assert columns[-1] == "Completed"
     refused: list[str] = []
-    projects.ask_reason = lambda _t, message, _ok: refused.append(message) or None
+
+    def no_reason(_title: str, message: str, _ok: str) -> None:
+        refused.append(message)  # the page offers a bypass with a reason: decline it
+        return None
+
+    projects.ask_reason = no_reason
 
     for current, following in itertools.pairwise(columns):
         # A drag before the steps are done is refused by the database; nothing moves.
@@ -114,7 +127,7 @@ def test_rfq_from_intake_to_completed_on_the_board(qtbot: QtBot, sales: Session,
 
         page = ProjectPage(runner, ws, project)
         qtbot.addWidget(page)
-        qtbot.waitUntil(lambda p=page: p.detail is not None, timeout=WAIT)
+        qtbot.waitUntil(page_loaded(page), timeout=WAIT)
         detail = page.detail
         assert detail is not None and detail.stage.name == current
         for step in detail.steps_of(detail.stage.id):
@@ -126,7 +139,7 @@ def test_rfq_from_intake_to_completed_on_the_board(qtbot: QtBot, sales: Session,
 
         with qtbot.waitSignal(projects.sig_loaded, timeout=WAIT):
             projects.board.drop(project, stage_ids[following])
-        qtbot.waitUntil(lambda f=following: stored_stage(demo_db, project) == f, timeout=WAIT)
+        qtbot.waitUntil(stage_is(demo_db, project, following), timeout=WAIT)
         assert projects.board.card_stage(project) == stage_ids[following]
     assert not refused
 
