@@ -253,3 +253,40 @@ def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
         raise
     except exc.DBAPIError as error:
         raise friendly_error(error) from error
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """Which of the chosen projects changed; the others the person may not change (RLS)."""
+
+    changed: tuple[uuid.UUID, ...]
+    skipped: tuple[uuid.UUID, ...]
+
+
+def bulk_assign(ws: Workspace, project_ids: Sequence[uuid.UUID],
+                person_id: uuid.UUID | None) -> BulkResult:
+    """Make `person_id` (None: nobody) responsible for every chosen project, in one
+    transaction. Projects the person may not change are reported, not forced; someone editing
+    one of them meanwhile gets a conflict on saving (the version moved), never a silent loss."""
+    return _bulk(ws, project_ids, "UPDATE projects SET assigned_to = :person "
+                                  "WHERE id = ANY (:ids) RETURNING id", person=person_id)
+
+
+def bulk_archive(ws: Workspace, project_ids: Sequence[uuid.UUID]) -> BulkResult:
+    """Archive every chosen project that is not archived yet (they leave lists and board)."""
+    return _bulk(ws, project_ids, "UPDATE projects SET archived_at = now() "
+                                  "WHERE id = ANY (:ids) AND archived_at IS NULL RETURNING id")
+
+
+def _bulk(ws: Workspace, project_ids: Sequence[uuid.UUID], sql: str,
+          **params: Any) -> BulkResult:
+    ids = list(dict.fromkeys(project_ids))
+    if len(ids) > 5000:
+        raise UserFacingError("Choose at most 5,000 projects at a time.")
+    try:
+        with ws.transaction() as conn:
+            changed = {r[0] for r in conn.execute(text(sql), {"ids": ids, **params})}
+    except exc.DBAPIError as error:
+        raise friendly_error(error) from error
+    return BulkResult(tuple(i for i in ids if i in changed),
+                      tuple(i for i in ids if i not in changed))

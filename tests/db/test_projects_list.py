@@ -7,6 +7,7 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -155,3 +156,41 @@ def test_rows_of_changed_projects_for_in_place_updates(sales: Workspace, demo_db
     assert globex_project is not None
     got = projects.get_projects(sales, [first.id, second.id, globex_project[0]])
     assert {r.id for r in got} == {first.id, second.id}, "another organization's row: unseen"
+
+
+def test_T_CONC_06_bulk_assign_reports_skips_and_an_open_edit_conflicts(
+    sales: Workspace, demo_db: Any
+) -> None:
+    from factorypulse_desktop.services import project_detail
+
+    with owner_conn(demo_db) as conn:
+        acme_org = org_id(conn, "acme")
+        rows = conn.execute(
+            "SELECT p.id, s.slug FROM projects p JOIN workflow_stages s ON s.id = "
+            "p.current_stage_id WHERE p.organization_id = %s AND p.archived_at IS NULL "
+            "AND (p.assigned_to IS NULL OR p.assigned_to <> (SELECT id FROM persons WHERE "
+            "role_name = 'acme.sales'))", (acme_org,)).fetchall()
+        production = conn.execute(
+            "SELECT id FROM persons WHERE role_name = 'acme.production'").fetchone()
+    assert production is not None
+    # Sales may change projects in its own stages only (or assigned to it).
+    own = [r[0] for r in rows if r[1] in ("inquiry_received", "quoted")][:5]
+    foreign = [r[0] for r in rows if r[1] == "technical_review"][:3]
+    assert own and foreign
+    editing = project_detail.load_project(sales, own[0])  # someone has it open
+
+    result = projects.bulk_assign(sales, own + foreign, production[0])
+    assert set(result.changed) == set(own) and set(result.skipped) == set(foreign)
+    with owner_conn(demo_db) as conn:
+        assigned = {r[0] for r in conn.execute(
+            "SELECT id FROM projects WHERE assigned_to = %s AND id = ANY (%s)",
+            (production[0], own + foreign))}
+    assert assigned == set(own)
+    with pytest.raises(project_detail.ProjectConflictError):  # no silent loss either way
+        project_detail.save_project(sales, own[0], editing.version,
+                                    replace(editing.edit, title="Edited while reassigned"))
+
+    archived = projects.bulk_archive(sales, own[:2] + own[:1])
+    assert archived.changed == tuple(own[:2]) and archived.skipped == ()
+    again = projects.bulk_archive(sales, own[:2])
+    assert again.changed == () and set(again.skipped) == set(own[:2]), "already archived"

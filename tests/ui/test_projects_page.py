@@ -3,15 +3,17 @@ sort and filter, the board's moves with and without a reason, live updates in pl
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -71,7 +73,10 @@ def _open(qtbot: QtBot, db: Any, username: str) -> Generator[Setup, None, None]:
     runner = TaskRunner()
     forbid_database_io_on_current_thread()
     try:
-        page = ProjectsPage(runner, workspace, workspace.identity.memberships[0].organization_id)
+        settings = QSettings(str(Path(tempfile.mkdtemp()) / "ui.ini"),
+                             QSettings.Format.IniFormat)
+        page = ProjectsPage(runner, workspace, workspace.identity.memberships[0].organization_id,
+                            settings=settings)
         qtbot.addWidget(page)
         page.resize(1200, 760)
         page.show()
@@ -242,3 +247,53 @@ def test_change_by_someone_else_updates_the_row_in_place(qtbot: QtBot, sales: Se
         assert [page.model.project(i.row()).id for i in selected] == [second.id]  # type: ignore[union-attr]
     finally:
         live.stop()
+
+
+def test_bulk_assign_and_archive_from_the_list(qtbot: QtBot, sales: Setup) -> None:
+    page = sales.page
+    qtbot.waitUntil(lambda: page.assign_menu.actions() != [], timeout=10000)
+    spacers = [r for r in page.model.rows() if r.title.startswith("Spacer lot")][:3]
+    for row in spacers:
+        page.table.selectionModel().select(
+            page.model.index(page.model.row_of(row.id), 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    assert page.bulk_bar.isVisibleTo(page) and page.selection_label.text() == "3 selected"
+    production = next(a for a in page.assign_menu.actions() if "Production" in a.text())
+    with qtbot.waitSignal(page.sig_loaded, timeout=10000):
+        production.trigger()
+    assert "3 projects changed." in page.banner.text
+    owners = owner_rows(sales.db, "SELECT DISTINCT pe.role_name FROM projects p JOIN persons pe "
+                        "ON pe.id = p.assigned_to WHERE p.id = ANY (%s)",
+                        [r.id for r in spacers])
+    assert owners == [("acme.production",)]
+
+    page.confirm = lambda *_args: True
+    for row in spacers[:2]:
+        page.table.selectionModel().select(
+            page.model.index(page.model.row_of(row.id), 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+    with qtbot.waitSignal(page.sig_loaded, timeout=10000):
+        page.archive_button.click()
+    assert page.model.row_of(spacers[1].id) == -1, "archived projects leave the list"
+
+
+def test_saved_filters(qtbot: QtBot, sales: Setup) -> None:
+    page = sales.page
+    with qtbot.waitSignal(page.sig_loaded, timeout=10000):
+        page.search.setText("spacer")
+    page.priority_filter.setCurrentIndex(page.priority_filter.findData("medium"))
+    page.mine_only.setChecked(True)
+    page.save_filter("  My spacers  ")
+    assert page.saved_filter_names() == ["My spacers"]
+    with qtbot.waitSignal(page.sig_loaded, timeout=10000):
+        page.search.setText("")
+    page.mine_only.setChecked(False)
+    page.priority_filter.setCurrentIndex(0)
+    with qtbot.waitSignal(page.sig_loaded, timeout=10000):
+        page.apply_filter("My spacers")
+    flt = page.current_filter()
+    assert (flt.text, flt.priorities, flt.assignee_id) == (
+        "spacer", ("medium",), sales.workspace.identity.person_id)
+    page.delete_filter("My spacers")
+    assert page.saved_filter_names() == []

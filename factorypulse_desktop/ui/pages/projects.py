@@ -8,11 +8,12 @@ words. Live changes from other people update rows in place.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -21,8 +22,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -32,8 +36,15 @@ from PySide6.QtWidgets import (
 
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
-from factorypulse_desktop.services import projects, workflow
-from factorypulse_desktop.services.projects import BoardColumn, Page, ProjectFilter, Sort
+from factorypulse_desktop.services import admin, projects, workflow
+from factorypulse_desktop.services.admin import PersonRow
+from factorypulse_desktop.services.projects import (
+    BoardColumn,
+    BulkResult,
+    Page,
+    ProjectFilter,
+    Sort,
+)
 from factorypulse_desktop.services.workflow import Stage, StageConflictError
 from factorypulse_desktop.services.workspace import Workspace
 from factorypulse_desktop.ui import icons, theme
@@ -62,8 +73,12 @@ class ProjectsPage(QWidget):
     """A list or board answer was shown (tests wait for it)."""
 
     def __init__(self, runner: TaskRunner, workspace: Workspace, organization_id: uuid.UUID,
-                 formatter: Formatter | None = None, parent: QWidget | None = None) -> None:
+                 formatter: Formatter | None = None, parent: QWidget | None = None, *,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
+        self._settings = settings or QSettings()
+        self._people: list[PersonRow] = []
+        self.confirm: Callable[[str, str], bool] = self._confirm_box
         self._runner = runner
         self._workspace = workspace
         self._organization_id = organization_id
@@ -78,7 +93,9 @@ class ProjectsPage(QWidget):
         self._board_timer = QTimer(self, singleShot=True, interval=300)
         self._board_timer.timeout.connect(self._load_board)
         self._update_role_controls()
+        self._fill_saved_filters()
         self.reload_stages()
+        self._load_people()
 
     # --- construction ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -141,7 +158,31 @@ class ProjectsPage(QWidget):
         for combo in (self.stage_filter, self.priority_filter, self.status_filter):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.mine_only.toggled.connect(lambda _on: self.reload())
+        self.saved_filters = QComboBox()
+        self.saved_filters.setMinimumWidth(150)
+        self.saved_filters.setToolTip(self.tr("Filters saved on this computer"))
+        self.saved_filters.activated.connect(self._apply_saved_filter)
+        filters.addWidget(self.saved_filters)
+        self.save_filter_button = QPushButton(self.tr("Save filter…"))
+        self.save_filter_button.clicked.connect(self._save_filter_asked)
+        filters.addWidget(self.save_filter_button)
         outer.addLayout(filters)
+
+        self.bulk_bar = QWidget()
+        bulk = QHBoxLayout(self.bulk_bar)
+        bulk.setContentsMargins(0, 0, 0, 0)
+        self.selection_label = QLabel()
+        bulk.addWidget(self.selection_label)
+        self.assign_button = QPushButton(self.tr("Assign to…"))
+        self.assign_menu = QMenu(self.assign_button)
+        self.assign_button.setMenu(self.assign_menu)
+        bulk.addWidget(self.assign_button)
+        self.archive_button = QPushButton(self.tr("Archive"))
+        self.archive_button.clicked.connect(self._archive_asked)
+        bulk.addWidget(self.archive_button)
+        bulk.addStretch(1)
+        self.bulk_bar.hide()
+        outer.addWidget(self.bulk_bar)
 
         self.banner = Banner()
         outer.addWidget(self.banner)
@@ -169,6 +210,8 @@ class ProjectsPage(QWidget):
         for column, width in ((0, 100), (3, 145), (4, 75), (5, 85), (6, 100), (7, 125),
                               (8, 70)):
             self.table.setColumnWidth(column, width)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_args: self._update_bulk_bar())
         self.table.doubleClicked.connect(self._table_opened)
         self.table.activated.connect(self._table_opened)
         self.stack.addWidget(self.table)
@@ -192,6 +235,8 @@ class ProjectsPage(QWidget):
         if organization_id != self._organization_id:
             self._organization_id = organization_id
             self._update_role_controls()
+            self._fill_saved_filters()
+            self._load_people()
             self.reload_stages()
 
     def current_filter(self) -> ProjectFilter:
@@ -225,6 +270,7 @@ class ProjectsPage(QWidget):
         """0: the list, 1: the board."""
         self.stack.setCurrentIndex(index)
         (self.board_button if index == 1 else self.list_button).setChecked(True)
+        self._update_bulk_bar()
         self.reload()
 
     def board_shown(self) -> bool:
@@ -323,6 +369,151 @@ class ProjectsPage(QWidget):
         if dialog.exec() != ReasonDialog.DialogCode.Accepted:
             return None
         return dialog.reason_text(), dialog.comment_text()
+
+    # --- bulk actions -------------------------------------------------------------------------
+    def selected_ids(self) -> list[uuid.UUID]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [r.id for r in (self.model.project(i) for i in rows) if r is not None]
+
+    def _update_bulk_bar(self) -> None:
+        count = len(self.selected_ids())
+        self.bulk_bar.setVisible(count > 0 and not self.board_shown())
+        self.selection_label.setText(self.tr("{n} selected").format(n=count))
+
+    def _load_people(self) -> None:
+        ws, org = self._workspace, self._organization_id
+        self._runner.run(lambda: admin.list_people(ws, org), on_done=self._people_loaded,
+                         on_error=lambda _e: None, key=f"projects-people-{id(self)}")
+
+    def _people_loaded(self, people: Sequence[PersonRow]) -> None:
+        self._people = [p for p in people if p.is_active
+                        and p.role not in (Role.CUSTOMER, Role.SUPPLIER)]
+        self.assign_menu.clear()
+        nobody = self.assign_menu.addAction(self.tr("Nobody"))
+        nobody.triggered.connect(lambda: self.assign_selected(None))
+        self.assign_menu.addSeparator()
+        for person in self._people:
+            action = self.assign_menu.addAction(person.display_name)
+            action.triggered.connect(
+                lambda _checked=False, pid=person.person_id: self.assign_selected(pid))
+
+    def assign_selected(self, person_id: uuid.UUID | None) -> None:
+        ids, ws = self.selected_ids(), self._workspace
+        if ids:
+            self._runner.run(lambda: projects.bulk_assign(ws, ids, person_id),
+                             on_done=self._bulk_done, on_error=self._show_error)
+
+    def _archive_asked(self) -> None:
+        ids, ws = self.selected_ids(), self._workspace
+        if ids and self.confirm(self.tr("Archive projects"),
+                                self.tr("Archive {n} projects? They leave the lists and the "
+                                        "board; they can be restored from the project page.")
+                                .format(n=len(ids))):
+            self._runner.run(lambda: projects.bulk_archive(ws, ids), on_done=self._bulk_done,
+                             on_error=self._show_error)
+
+    def _bulk_done(self, result: BulkResult) -> None:
+        text = self.tr("{n} projects changed.").format(n=len(result.changed))
+        if result.skipped:
+            text += " " + self.tr("{n} were left as they were: your role may not change them "
+                                  "in their current stage, or nothing was to change.").format(
+                n=len(result.skipped))
+        self.banner.show_message(text, kind="warning" if result.skipped else "ok",
+                                 timeout_ms=0 if result.skipped else 5000)
+        self.reload()
+
+    def _confirm_box(self, title: str, question: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, question,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    # --- saved filters ------------------------------------------------------------------------
+    def _filters_key(self) -> str:
+        return f"projects/saved_filters/{self._organization_id}"
+
+    def saved_filter_names(self) -> list[str]:
+        return list(self._stored_filters())
+
+    def _stored_filters(self) -> dict[str, dict[str, Any]]:
+        raw = self._settings.value(self._filters_key(), "{}")
+        try:
+            stored = json.loads(raw if isinstance(raw, str) else "{}")
+        except ValueError:
+            return {}
+        return stored if isinstance(stored, dict) else {}
+
+    def save_filter(self, name: str) -> None:
+        name = " ".join(name.split())[:60]
+        if not name:
+            return
+        stored = self._stored_filters()
+        stage = self.stage_filter.currentData()
+        stored[name] = {"text": self.search.text(),
+                        "stage": str(stage) if isinstance(stage, uuid.UUID) else None,
+                        "priority": self.priority_filter.currentData(),
+                        "status": self.status_filter.currentIndex(),
+                        "mine": self.mine_only.isChecked()}
+        self._settings.setValue(self._filters_key(), json.dumps(stored))
+        self._fill_saved_filters(select=name)
+
+    def apply_filter(self, name: str) -> None:
+        saved = self._stored_filters().get(name)
+        if saved is None:
+            return
+        widgets = (self.search, self.stage_filter, self.priority_filter, self.status_filter,
+                   self.mine_only)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.search.setText(str(saved.get("text") or ""))
+        stage = saved.get("stage")
+        index = self.stage_filter.findData(uuid.UUID(stage)) if stage else 0
+        self.stage_filter.setCurrentIndex(max(index, 0))
+        self.priority_filter.setCurrentIndex(
+            max(self.priority_filter.findData(saved.get("priority")), 0))
+        status = saved.get("status")
+        self.status_filter.setCurrentIndex(status if isinstance(status, int) else 0)
+        self.mine_only.setChecked(bool(saved.get("mine")))
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.reload()
+
+    def delete_filter(self, name: str) -> None:
+        stored = self._stored_filters()
+        if stored.pop(name, None) is not None:
+            self._settings.setValue(self._filters_key(), json.dumps(stored))
+        self._fill_saved_filters()
+
+    def _fill_saved_filters(self, select: str | None = None) -> None:
+        self.saved_filters.blockSignals(True)
+        self.saved_filters.clear()
+        self.saved_filters.addItem(self.tr("Saved filters"), None)
+        for name in sorted(self._stored_filters(), key=str.casefold):
+            self.saved_filters.addItem(name, name)
+        if self.saved_filters.count() > 1:
+            self.saved_filters.addItem(self.tr("Remove a saved filter…"), "__remove__")
+        if select is not None:
+            self.saved_filters.setCurrentIndex(max(self.saved_filters.findData(select), 0))
+        self.saved_filters.blockSignals(False)
+
+    def _apply_saved_filter(self, index: int) -> None:
+        name = self.saved_filters.itemData(index)
+        if name == "__remove__":
+            names = self.saved_filter_names()
+            chosen, ok = QInputDialog.getItem(self, self.tr("Remove a saved filter"),
+                                              self.tr("Filter:"), names, 0, False)
+            if ok and chosen:
+                self.delete_filter(chosen)
+            else:
+                self.saved_filters.setCurrentIndex(0)
+        elif isinstance(name, str):
+            self.apply_filter(name)
+
+    def _save_filter_asked(self) -> None:
+        name, ok = QInputDialog.getText(self, self.tr("Save filter"),
+                                        self.tr("Name for the current filter:"))
+        if ok:
+            self.save_filter(name)
 
     # --- answers --------------------------------------------------------------------------
     def _stages_loaded(self, stages: Sequence[Stage]) -> None:
