@@ -84,6 +84,13 @@ def main() -> int:
         qt_app.processEvents()
         save(window, "project-page.png")
         page.sig_back.emit()
+        window.show_area("contacts")
+        contacts = window.stack.currentWidget()
+        wait_until(qt_app, lambda: contacts.model.rowCount() > 0)  # type: ignore[attr-defined]
+        contacts.table.selectRow(0)  # type: ignore[attr-defined]
+        wait_until(qt_app, lambda: qt_app.processEvents() or True)
+        qt_app.processEvents()
+        save(window, "contacts.png")
         intake = app.open_intake()
         assert intake is not None
         intake.resize(800, 780)
