@@ -164,7 +164,7 @@ def test_save_with_the_right_version_bumps_it(demo_db: Any, sales: Workspace) ->
     assert after.edit == project_detail.check_edit(edit)
 
 
-def test_t_conc_01_a_stale_save_conflicts_and_stores_nothing(
+def test_T_CONC_01_a_stale_save_conflicts_and_stores_nothing(
     demo_db: Any, sales: Workspace, management: Workspace
 ) -> None:
     project = new_project(demo_db)
@@ -196,7 +196,7 @@ def test_t_conc_01_a_stale_save_conflicts_and_stores_nothing(
     assert stored(demo_db, project) == ("New title from sales", "Management's description", 3)
 
 
-def test_t_conc_02_a_stale_delete_is_refused(demo_db: Any, sales: Workspace,
+def test_T_CONC_02_a_stale_delete_is_refused(demo_db: Any, sales: Workspace,
                                             admin_ws: Workspace) -> None:
     project = new_project(demo_db)
     seen = project_detail.load_project(admin_ws, project)
