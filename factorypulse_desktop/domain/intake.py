@@ -60,6 +60,9 @@ class IntakeForm:
     tags: str = ""
     customer_id: uuid.UUID | None = None
     """An existing contact the person chose; None creates a new customer."""
+    submission_id: uuid.UUID | None = None
+    """Chosen once per form by the client and sent again on a retry: it becomes the project's
+    id, so a retry after a lost answer finds the project instead of creating a second one."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Intake:
     tags: tuple[str, ...]
     customer_id: uuid.UUID | None
     route: IntakeRoute = field(compare=False)
+    submission_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 class IntakeInvalid(ValueError):
@@ -171,4 +175,4 @@ def validate(form: IntakeForm) -> Intake:
         phone=phone, title=title, description=description,
         priority=form.priority or route.default_priority, estimated_value=value,
         target_date=form.target_date, notes=notes, tags=tags, customer_id=form.customer_id,
-        route=route)
+        route=route, submission_id=form.submission_id or uuid.uuid4())

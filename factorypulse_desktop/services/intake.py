@@ -14,12 +14,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import friendly_error
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.intake import Intake, IntakeForm, validate
-from factorypulse_desktop.services.workspace import Workspace
+from factorypulse_desktop.services.workspace import Workspace, connection_lost
 
 MAX_MATCHES = 8
 
@@ -91,10 +92,10 @@ VALUES (:org, 'customer', :company, :contact_name, :email, :phone)
 RETURNING id
 """)
 _NEW_PROJECT = text("""
-INSERT INTO projects (organization_id, title, description, customer_id, current_stage_id,
+INSERT INTO projects (id, organization_id, title, description, customer_id, current_stage_id,
                       priority_level, estimated_value, estimated_delivery_date, notes, tags,
                       intake_type, intake_source, source, project_type, metadata, assigned_to)
-VALUES (:org, :title, :description, :customer, :stage, CAST(:priority AS priority_level),
+VALUES (:id, :org, :title, :description, :customer, :stage, CAST(:priority AS priority_level),
         :value, :target_date, :notes, :tags, CAST(:intake_type AS intake_type), 'portal',
         'portal', :project_type, CAST(:metadata AS jsonb),
         -- Whoever takes the intake owns the project until someone reassigns it.
@@ -103,16 +104,55 @@ RETURNING id, project_number
 """)
 
 
+_LANDED = text("""
+SELECT p.id, p.project_number, s.name AS stage, p.customer_id,
+       -- Made in the same transaction: both carry that transaction's now().
+       (c.created_at = p.created_at) AS customer_created
+FROM projects p
+JOIN workflow_stages s ON s.organization_id = p.organization_id AND s.id = p.current_stage_id
+LEFT JOIN contacts c ON c.organization_id = p.organization_id AND c.id = p.customer_id
+WHERE p.id = :id
+""")
+
+
 def submit_intake(ws: Workspace, organization_id: uuid.UUID, form: IntakeForm) -> IntakeResult:
-    """Validate and store; raises `IntakeInvalid` (per field) or `UserFacingError`."""
+    """Validate and store; raises `IntakeInvalid` (per field) or `UserFacingError`.
+
+    Safe to call again with the same form after a failure (T-NET-03): the project's id is the
+    form's `submission_id`, so when the connection broke after the database had committed —
+    the answer lost, not the save — the project is found and returned, never stored twice.
+    """
     intake = validate(form)
+    landed = _find_landed(ws, intake.submission_id)
+    if landed is not None:
+        return landed
     try:
         with ws.transaction() as conn:
             return _store(conn, organization_id, intake)
     except UserFacingError:
         raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
+    except (exc.DBAPIError, psycopg.Error) as error:
+        if not connection_lost(error):
+            raise friendly_error(error) from error
+        # Did the commit reach the database before the connection went? Ask again.
+        try:
+            landed = _find_landed(ws, intake.submission_id)
+        except UserFacingError:
+            landed = None
+        if landed is not None:
+            return landed
+        raise UserFacingError(
+            "The connection to the database was lost before the project was saved; nothing "
+            "was stored. Your form is kept: try again when the connection is back.") from error
+
+
+def _find_landed(ws: Workspace, submission_id: uuid.UUID) -> IntakeResult | None:
+    row = ws.read(lambda conn: conn.execute(_LANDED, {"id": submission_id}).one_or_none())
+    if row is None:
+        return None
+    return IntakeResult(project_id=row.id, project_number=row.project_number,
+                        stage_name=row.stage, customer_id=row.customer_id,
+                        customer_created=bool(row.customer_created))
 
 
 def _store(conn: Connection, organization_id: uuid.UUID, intake: Intake) -> IntakeResult:
@@ -136,7 +176,8 @@ def _store(conn: Connection, organization_id: uuid.UUID, intake: Intake) -> Inta
     requester = {k: v for k, v in (("company", intake.company), ("name", intake.contact_name),
                                    ("email", intake.email), ("phone", intake.phone)) if v}
     row = conn.execute(_NEW_PROJECT, {
-        "org": organization_id, "title": intake.title, "description": intake.description,
+        "id": intake.submission_id, "org": organization_id, "title": intake.title,
+        "description": intake.description,
         "customer": customer, "stage": stage.id, "priority": intake.priority.value,
         "value": intake.estimated_value, "target_date": intake.target_date,
         "notes": intake.notes, "tags": list(intake.tags),

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 from rls_support import org_id, owner_conn
 
@@ -153,3 +154,103 @@ def test_who_may_not_take_intake_is_refused_by_the_database(
             IntakeType.RFQ, company="Somebody", contact_name="Some One", title="Not mine"))
     assert "not allowed" in str(refused.value)
     assert (count(demo_db, "projects"), count(demo_db, "contacts")) == before
+
+
+def _form(submission: uuid.UUID) -> IntakeForm:
+    return IntakeForm(IntakeType.RFQ, company="Vikstrom Hydraulik", contact_name="Per Vikstrom",
+                      title="Valve bodies after a restart", submission_id=submission)
+
+
+def _projects_titled(db: Any, title: str) -> int:
+    with owner_conn(db) as conn:
+        row = conn.execute("SELECT count(*) FROM projects WHERE title = %s", (title,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _terminate(db: Any, pid: int) -> None:
+    """End a backend and wait until it is gone (the second argument waits, in ms)."""
+    with owner_conn(db) as owner:
+        owner.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+class _AfterProjectInsert:
+    """Arms at the INSERT INTO projects of a save, so the reads around it are left alone."""
+
+    def __init__(self, ws: Workspace) -> None:
+        from sqlalchemy import event
+
+        self.armed = False
+        self.fired = False
+        self._engine = ws.engine
+        event.listen(self._engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().startswith("INSERT INTO projects") and not self.fired:
+            self.armed = True
+
+    def take(self) -> bool:
+        """True once: the first commit after the project's INSERT."""
+        if self.armed and not self.fired:
+            self.fired = True
+            return True
+        return False
+
+    def remove(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+def test_T_NET_03_connection_killed_before_the_commit(demo_db: Any, sales: Workspace) -> None:
+    from sqlalchemy import event
+
+    submission = uuid.uuid4()
+    trap = _AfterProjectInsert(sales)
+
+    def kill_backend(conn: Any) -> None:  # after the INSERTs, before COMMIT is sent
+        if trap.take():
+            _terminate(demo_db, conn.connection.dbapi_connection.info.backend_pid)
+
+    event.listen(sales.engine, "commit", kill_backend)
+    try:
+        with pytest.raises(UserFacingError, match="nothing was stored"):
+            intake.submit_intake(sales, acme(sales), _form(submission))
+    finally:
+        event.remove(sales.engine, "commit", kill_backend)
+        trap.remove()
+    assert trap.fired and _projects_titled(demo_db, "Valve bodies after a restart") == 0
+    # The form is kept and sent again: stored once, under the same id.
+    result = intake.submit_intake(sales, acme(sales), _form(submission))
+    assert result.project_id == submission
+    assert _projects_titled(demo_db, "Valve bodies after a restart") == 1
+
+
+def test_T_NET_03_answer_lost_after_the_commit(demo_db: Any, sales: Workspace) -> None:
+    submission = uuid.uuid4()
+    dialect = sales.engine.dialect
+    real_commit = dialect.do_commit
+    trap = _AfterProjectInsert(sales)
+
+    def commit_then_lose_the_answer(dbapi_connection: Any) -> None:
+        real_commit(dbapi_connection)
+        if trap.take():  # committed; then the server goes before the answer is read
+            raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+            _terminate(demo_db, raw.info.backend_pid)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    dialect.do_commit = commit_then_lose_the_answer  # type: ignore[method-assign]
+    try:
+        first = intake.submit_intake(sales, acme(sales), _form(submission))
+    finally:
+        dialect.do_commit = real_commit  # type: ignore[method-assign]
+        trap.remove()
+    assert trap.fired, "the commit's answer was lost"
+    assert first.project_id == submission and first.customer_created, "found, not re-sent"
+    again = intake.submit_intake(sales, acme(sales), _form(submission))  # a second click
+    assert again == first
+    assert _projects_titled(demo_db, "Valve bodies after a restart") == 1
+    with owner_conn(demo_db) as conn:
+        customers = conn.execute("SELECT count(*) FROM contacts WHERE company_name = "
+                                 "'Vikstrom Hydraulik'").fetchone()
+    assert customers == (1,), "0 duplicate rows"

@@ -200,6 +200,7 @@ class IntakeDialog(QDialog):
         self._runner = runner
         self._workspace = workspace
         self._organization_id = organization_id
+        self._submission_id = uuid.uuid4()  # sent again on a retry: never two projects
         self._busy = False
         self._filling = False  # True while the dialog itself changes inputs
         self._priority_chosen = False
@@ -703,7 +704,8 @@ class IntakeDialog(QDialog):
             description=self.description.toPlainText(), priority=self.priority_value,
             estimated_value=self.estimated_value.text(), target_date=target,
             notes=self.notes.toPlainText(), tags=self.tags.text(),
-            customer_id=self._chosen.contact_id if self._chosen is not None else None)
+            customer_id=self._chosen.contact_id if self._chosen is not None else None,
+            submission_id=self._submission_id)
 
     def shown_errors(self) -> dict[str, str]:
         """Field name → the message shown next to it."""
@@ -792,6 +794,7 @@ class IntakeDialog(QDialog):
 
     def new_intake(self) -> None:
         """Clear the form for the next intake (the intake type stays)."""
+        self._submission_id = uuid.uuid4()  # the next project; a retry reuses the current one
         self._filling = True
         try:
             for edit in (self.company, self.contact_name, self.email, self.phone, self.title,
