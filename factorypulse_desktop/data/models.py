@@ -421,6 +421,16 @@ class Project(Tenant, Editable, Base):
         Index("projects_stage_idx", "organization_id", "current_stage_id", text("updated_at DESC")),
         Index("projects_customer_idx", "organization_id", "customer_id"),
         Index("projects_assignee_idx", "organization_id", "assigned_to"),
+        # Dashboard (revision 0004): open projects by stage age and due date, deliveries.
+        Index("projects_open_stage_idx", "organization_id", "current_stage_id",
+              "stage_entered_at", postgresql_where=text(
+                  "((status = 'active'::project_status) AND (archived_at IS NULL))")),
+        Index("projects_open_due_idx", "organization_id", "estimated_delivery_date",
+              postgresql_where=text(
+                  "((status = ANY (ARRAY['active'::project_status, 'on_hold'::project_status]))"
+                  " AND (archived_at IS NULL))")),
+        Index("projects_delivered_idx", "organization_id", "actual_delivery_date",
+              postgresql_where=text("(actual_delivery_date IS NOT NULL)")),
         Index("projects_search_idx", "search_text", postgresql_using="gin"),
         Index(
             "projects_title_trgm_idx",
@@ -494,6 +504,8 @@ class ProjectSubStageProgress(Tenant, Editable, Base):
         person_fk("assigned_to", "SET NULL"),
         person_fk("completed_by", "SET NULL"),
         Index("progress_project_idx", "organization_id", "project_id"),
+        Index("progress_assignee_idx", "organization_id", "assigned_to", postgresql_where=text(
+            "(status = ANY (ARRAY['pending'::text, 'in_progress'::text, 'blocked'::text]))")),
     )
 
     project_id: Mapped[uuid.UUID]
@@ -541,6 +553,8 @@ class ProjectStageHistory(Tenant, Created, Base):
         org_fk("to_stage_id", "workflow_stages"),
         person_fk("actor_id", "SET NULL"),
         Index("stage_history_project_idx", "organization_id", "project_id", "occurred_at"),
+        Index("stage_history_period_idx", "organization_id", "occurred_at",
+              postgresql_include=["project_id", "to_stage_id", "id"]),
     )
 
     project_id: Mapped[uuid.UUID]
