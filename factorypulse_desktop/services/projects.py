@@ -121,16 +121,18 @@ def _where(flt: ProjectFilter, params: dict[str, Any]) -> str:
     if not flt.include_archived:
         parts.append("p.archived_at IS NULL")
     if flt.statuses:
-        parts.append("p.status::text = ANY (:statuses)")
+        # Compared as the enum, not as text: a cast of the column hides it from the planner's
+        # statistics (benchmarks/README.md, projects views: 50 ms → 6-10 ms for most sorts).
+        parts.append("p.status = ANY (CAST(:statuses AS project_status[]))")
         params["statuses"] = list(flt.statuses)
     if flt.stage_ids:
         parts.append("p.current_stage_id = ANY (:stage_ids)")
         params["stage_ids"] = list(flt.stage_ids)
     if flt.priorities:
-        parts.append("p.priority_level::text = ANY (:priorities)")
+        parts.append("p.priority_level = ANY (CAST(:priorities AS priority_level[]))")
         params["priorities"] = list(flt.priorities)
     if flt.intake_types:
-        parts.append("p.intake_type::text = ANY (:intake_types)")
+        parts.append("p.intake_type = ANY (CAST(:intake_types AS intake_type[]))")
         params["intake_types"] = list(flt.intake_types)
     if flt.customer_id is not None:
         parts.append("p.customer_id = :customer_id")
