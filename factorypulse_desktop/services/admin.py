@@ -20,19 +20,18 @@ import logging
 import re
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, exc, text
+from sqlalchemy import Connection, text
 
 from factorypulse_desktop.data import people
-from factorypulse_desktop.data.db import friendly_error
 from factorypulse_desktop.domain.enums import PersonStatus, Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.validation import check_password, check_username
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.auth import (
     ConnectionProfile,
     ProfileStore,
@@ -195,28 +194,6 @@ class OrgSettings:
 # -- helpers --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _transaction(ws: Workspace) -> Iterator[Connection]:
-    """A transaction as the signed-in person; database errors become plain sentences."""
-    try:
-        with ws.transaction() as conn:
-            yield conn
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    """`fn` in a read-only transaction, run again if the connection was lost (Workspace.read)."""
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
 def _organization(conn: Connection, org_id: uuid.UUID) -> people.Organization:
     row = conn.execute(
         text("SELECT id, slug, name FROM organizations WHERE id = :id"), {"id": org_id}
@@ -310,7 +287,7 @@ def list_people(ws: Workspace, org_id: uuid.UUID) -> list[PersonRow]:
             title=r.title,
             contact_id=r.contact_id,
         )
-        for r in _read(ws, read)
+        for r in units.read(ws, read)
     ]
 
 
@@ -327,7 +304,7 @@ def list_portal_contacts(ws: Workspace, org_id: uuid.UUID) -> list[ContactChoice
             {"org": org_id},
         ).all())
 
-    return [ContactChoice(r.id, r.company_name, r.kind) for r in _read(ws, read)]
+    return [ContactChoice(r.id, r.company_name, r.kind) for r in units.read(ws, read)]
 
 
 def add_person(
@@ -351,7 +328,7 @@ def add_person(
     email = check_email(email)
     if role.is_portal and contact_id is None:
         raise _portal_contact_needed(role)
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         org = _organization(conn, org_id)
         return people.add_person(
             conn,
@@ -378,7 +355,7 @@ def add_existing_person(
     check_username(username)
     if role.is_portal and contact_id is None:
         raise _portal_contact_needed(role)
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         org = _organization(conn, org_id)
         already = conn.execute(
             text(
@@ -394,7 +371,7 @@ def add_existing_person(
 
 def change_role(ws: Workspace, org_id: uuid.UUID, person_id: uuid.UUID, role: Role) -> None:
     """Give a member another role; their status stays as it is."""
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         current = _membership(conn, org_id, person_id)
         if role.is_portal and current.contact_id is None:
             raise UserFacingError(
@@ -410,7 +387,7 @@ def set_active(ws: Workspace, org_id: uuid.UUID, person_id: uuid.UUID, active: b
     Administrators cannot switch themselves off; the database refuses and says so.
     """
     status = PersonStatus.ACTIVE if active else PersonStatus.INACTIVE
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         current = _membership(conn, org_id, person_id)
         _set_membership(conn, org_id, person_id, Role(current.role), status)
 
@@ -419,7 +396,7 @@ def reset_password(ws: Workspace, person_id: uuid.UUID, username: str, new_passw
     """Set a new password; allowed for the person themself and for administrators of every
     organization the person belongs to."""
     check_password(new_password)
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         people.set_password(conn, person_id, username.strip(), new_password)
 
 
@@ -589,7 +566,7 @@ def _settings_patch(settings: OrgSettings) -> dict[str, Any]:
 
 def load_settings(ws: Workspace, org_id: uuid.UUID) -> OrgSettings:
     """The organization's name and settings with the row's current lock version."""
-    row = _read(ws, lambda conn: conn.execute(
+    row = units.read(ws, lambda conn: conn.execute(
         text("SELECT name, settings, version FROM organizations WHERE id = :id"),
         {"id": org_id},
     ).one_or_none())
@@ -607,7 +584,7 @@ def save_settings(
     returns the saved settings with the new version.
     """
     clean = check_settings(settings)
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         _organization(conn, org_id)
         if not _is_admin(conn, org_id):
             raise UserFacingError(

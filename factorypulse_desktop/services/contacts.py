@@ -31,12 +31,12 @@ import re
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, exc, text
 
@@ -45,7 +45,7 @@ from factorypulse_desktop.domain.csv_safety import CellProblem
 from factorypulse_desktop.domain.enums import ContactType, Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError, clean_text
-from factorypulse_desktop.services import contacts_csv
+from factorypulse_desktop.services import contacts_csv, units
 from factorypulse_desktop.services.auth import Workspace
 from factorypulse_desktop.services.contacts_csv import ImportReport
 
@@ -85,7 +85,6 @@ __all__ = [
     "set_active",
 ]
 
-T = TypeVar("T")
 
 PAGE_SIZE = 100
 MAX_DUPLICATE_GROUPS = 50
@@ -464,26 +463,6 @@ def _folded(name: str) -> str:
 # -- database helpers -------------------------------------------------------------------------
 
 
-@contextmanager
-def _transaction(ws: Workspace) -> Iterator[Connection]:
-    try:
-        with ws.transaction() as conn:
-            yield conn
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
 def _check_member(conn: Connection, organization_id: uuid.UUID) -> None:
     found = conn.execute(
         text("SELECT 1 FROM organizations WHERE id = :id"), {"id": organization_id}
@@ -578,7 +557,7 @@ def list_contacts(ws: Workspace, organization_id: uuid.UUID, flt: ContactFilter 
             total = len(page) if not more else int(conn.execute(count_sql, params).scalar_one())
         return Page([_row(r) for r in page], next_after, total)
 
-    return _read(ws, read)
+    return units.read(ws, read)
 
 
 def get_contacts(ws: Workspace, ids: Sequence[uuid.UUID]) -> list[ContactRow]:
@@ -586,7 +565,7 @@ def get_contacts(ws: Workspace, ids: Sequence[uuid.UUID]) -> list[ContactRow]:
     if not ids:
         return []
     sql = text(f"SELECT {_ROW_COLUMNS} FROM contacts c WHERE c.id = ANY (:ids)")
-    return _read(ws, lambda conn: [_row(r) for r in conn.execute(sql, {"ids": list(ids)})])
+    return units.read(ws, lambda conn: [_row(r) for r in conn.execute(sql, {"ids": list(ids)})])
 
 
 def list_capability_tags(ws: Workspace, organization_id: uuid.UUID) -> list[str]:
@@ -594,7 +573,7 @@ def list_capability_tags(ws: Workspace, organization_id: uuid.UUID) -> list[str]
     most used spelling), sorted."""
     sql = text("SELECT t.tag, count(*) AS n FROM contacts c, unnest(c.capability_tags) "
                "AS t (tag) WHERE c.organization_id = :org GROUP BY t.tag")
-    rows = _read(ws, lambda conn: list(conn.execute(sql, {"org": organization_id}).all()))
+    rows = units.read(ws, lambda conn: list(conn.execute(sql, {"org": organization_id}).all()))
     totals: dict[str, int] = {}
     spelling: dict[str, tuple[int, str]] = {}
     for row in rows:
@@ -666,7 +645,7 @@ def _detail(conn: Connection, contact_id: uuid.UUID) -> ContactDetail | None:
 
 def get_contact(ws: Workspace, contact_id: uuid.UUID) -> ContactDetail:
     """Every field of the contact, its version and counts of what refers to it."""
-    found = _read(ws, lambda conn: _detail(conn, contact_id))
+    found = units.read(ws, lambda conn: _detail(conn, contact_id))
     if found is None:
         raise UserFacingError(_GONE)
     return found
@@ -732,7 +711,7 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
     clean = check_contact(edit)
     if contact_id is not None and expected_version is None:
         raise ValueError("changing a contact needs the version it was loaded at")
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         _check_member(conn, organization_id)
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                      {"key": _NAMES_LOCK.format(org=organization_id)})
@@ -788,7 +767,7 @@ def set_active(ws: Workspace, contact_id: uuid.UUID, expected_version: int,
     """
     sql = text("UPDATE contacts SET is_active = :active WHERE id = :id AND version = :expected "
                "RETURNING id")
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         try:
             with conn.begin_nested():
                 found = conn.execute(sql, {"id": contact_id, "expected": expected_version,
@@ -842,7 +821,7 @@ def find_duplicates(ws: Workspace, organization_id: uuid.UUID,
                                                "limit": max(1, min(limit, 1000))}).all())
 
     groups: dict[tuple[str, str], list[Any]] = {}
-    for row in _read(ws, read):
+    for row in units.read(ws, read):
         groups.setdefault((row.type, row.folded), []).append(row)
     out: list[DuplicateGroup] = []
     for (kind, _folded_name), rows in groups.items():
@@ -891,7 +870,7 @@ def merge_contacts(ws: Workspace, keep_id: uuid.UUID, merge_ids: Sequence[uuid.U
     missing = [i for i in (keep_id, *merge) if i not in expected_versions]
     if missing:
         raise ValueError(f"no expected version for {missing}")
-    with _transaction(ws) as conn:
+    with units.transaction(ws) as conn:
         rows = {r.id: r for r in conn.execute(_MERGE_READ, {"ids": [keep_id, *merge]})}
         if len(rows) != len(merge) + 1:
             raise MergeRefusedError(

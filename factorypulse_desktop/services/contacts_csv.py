@@ -51,10 +51,10 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, exc, text
 
@@ -68,6 +68,7 @@ from factorypulse_desktop.domain.csv_safety import (
 )
 from factorypulse_desktop.domain.enums import ContactType
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.auth import Workspace
 from factorypulse_desktop.services.workspace import connection_lost
 
@@ -88,7 +89,6 @@ __all__ = [
     "parse_contacts_csv",
 ]
 
-T = TypeVar("T")
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -643,15 +643,6 @@ def _check_duplicates_in_file(
 # -- database ---------------------------------------------------------------------------------
 
 
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
 def _check_member(conn: Connection, organization_id: uuid.UUID) -> None:
     found = conn.execute(
         text("SELECT 1 FROM organizations WHERE id = :id"), {"id": organization_id}
@@ -821,7 +812,7 @@ def export_contacts(ws: Workspace, organization_id: uuid.UUID) -> bytes:
         _check_member(conn, organization_id)
         return [dict(r._mapping) for r in conn.execute(_EXPORT, {"org": organization_id})]
 
-    contacts = _read(ws, read)
+    contacts = units.read(ws, read)
     contacts.sort(key=lambda c: (fold_name(c["company_name"]), c["company_name"], c["type"]))
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=",", lineterminator="\r\n")

@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, exc, text
 
-from factorypulse_desktop.data.db_errors import friendly_error
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
 __all__ = [
@@ -627,16 +626,6 @@ def _load(
     )
 
 
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    """`fn` in one read-only transaction (retried on a lost connection), errors in words."""
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
 def load_dashboard(
     ws: Workspace,
     organization_id: uuid.UUID,
@@ -653,4 +642,4 @@ def load_dashboard(
     if not 1 <= weeks <= MAX_WEEKS:
         raise UserFacingError(f"Choose a period of 1 to {MAX_WEEKS} weeks.")
     me = ws.identity.person_id
-    return _read(ws, lambda conn: _load(conn, organization_id, me, today, weeks))
+    return units.read(ws, lambda conn: _load(conn, organization_id, me, today, weeks))

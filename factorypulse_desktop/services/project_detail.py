@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, exc, text
@@ -34,6 +33,7 @@ from factorypulse_desktop.domain.enums import Priority, ProjectStatus
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.intake import MAX_TAGS, parse_money, parse_tags
 from factorypulse_desktop.domain.text import FieldError, clean_text
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workflow import Stage, Step, SubStage
 from factorypulse_desktop.services.workspace import Workspace
 
@@ -63,7 +63,6 @@ __all__ = [
     "unassign",
 ]
 
-T = TypeVar("T")
 
 PROJECT_TYPES: tuple[str, ...] = ("fabrication", "manufacturing", "system_build")
 # Suggestions for the role a person has on a project (free text in the database).
@@ -279,27 +278,6 @@ class ProjectConflictError(UserFacingError):
 # -- helpers --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _transaction(ws: Workspace) -> Iterator[Connection]:
-    """A transaction as the signed-in person; database errors become plain sentences."""
-    try:
-        with ws.transaction() as conn:
-            yield conn
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise _db_error(error) from error
-
-
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise _db_error(error) from error
-
-
 def _db_error(error: exc.DBAPIError) -> UserFacingError:
     original = driver_error(error)
     if isinstance(original, psycopg.errors.ForeignKeyViolation):
@@ -469,7 +447,7 @@ def load_project(ws: Workspace, project_id: uuid.UUID) -> ProjectDetail:
 
     Raises `ProjectNotFoundError` when the project does not exist or is not visible.
     """
-    return _read(ws, lambda conn: _load(conn, project_id))
+    return units.read(ws, lambda conn: _load(conn, project_id))
 
 
 def _ref(ref_id: uuid.UUID | None, name: str | None) -> Ref | None:
@@ -530,7 +508,7 @@ def _load(conn: Connection, project_id: uuid.UUID) -> ProjectDetail:
 
 def list_customers(ws: Workspace, organization_id: uuid.UUID) -> list[CustomerChoice]:
     """Active customers and partners of the organization, by name (for the customer picker)."""
-    rows = _read(ws, lambda conn: list(conn.execute(text(
+    rows = units.read(ws, lambda conn: list(conn.execute(text(
         "SELECT id, company_name FROM contacts WHERE organization_id = :org AND is_active "
         "AND type IN ('customer', 'partner') ORDER BY lower(company_name), id"),
         {"org": organization_id}).all()))
@@ -624,7 +602,7 @@ def save_project(ws: Workspace, project_id: uuid.UUID, expected_version: int,
         "tags": list(clean.tags), "notes": clean.notes, "assigned_to": clean.assigned_to,
         "status": clean.status,
     }
-    with _transaction(ws) as conn:
+    with units.transaction(ws, describe=_db_error) as conn:
         version = conn.execute(_SAVE, params).scalar_one_or_none()
         if version is None:
             raise _refusal(conn, project_id, expected_version, _may_not_change,
@@ -641,7 +619,7 @@ def _only_admins_delete(_row: Any) -> UserFacingError:
 def delete_project(ws: Workspace, project_id: uuid.UUID, expected_version: int) -> None:
     """Delete the project (administrators) if nobody changed it since `expected_version`;
     else `ProjectConflictError` and the project stays (T-CONC-02)."""
-    with _transaction(ws) as conn:
+    with units.transaction(ws, describe=_db_error) as conn:
         deleted = conn.execute(text(
             "DELETE FROM projects WHERE id = :id AND version = :version RETURNING id"),
             {"id": project_id, "version": expected_version}).scalar_one_or_none()
@@ -657,7 +635,7 @@ def _set_archived(ws: Workspace, project_id: uuid.UUID, expected_version: int,
     sql = text(
         "UPDATE projects SET archived_at = CASE WHEN :archived THEN coalesce(archived_at, now()) "
         "END WHERE id = :id AND version = :version RETURNING version")
-    with _transaction(ws) as conn:
+    with units.transaction(ws, describe=_db_error) as conn:
         version = conn.execute(sql, {"id": project_id, "version": expected_version,
                                      "archived": archived}).scalar_one_or_none()
         if version is None:
@@ -708,7 +686,7 @@ def assign_person(ws: Workspace, project_id: uuid.UUID, person_id: uuid.UUID,
                                 required=True)
     except FieldError as error:
         raise ProjectInvalid({error.field: error.message}) from None
-    with _transaction(ws) as conn:
+    with units.transaction(ws, describe=_db_error) as conn:
         _check_manager(conn, project_id)
         assignment = conn.execute(_ASSIGN, {"project": project_id, "person": person_id,
                                             "role": clean_role}).scalar_one_or_none()
@@ -719,7 +697,7 @@ def assign_person(ws: Workspace, project_id: uuid.UUID, person_id: uuid.UUID,
 
 def unassign(ws: Workspace, assignment_id: uuid.UUID) -> None:
     """Take a person off a project (the assignment is kept, inactive, for the record)."""
-    with _transaction(ws) as conn:
+    with units.transaction(ws, describe=_db_error) as conn:
         project_id = conn.execute(text(
             "SELECT project_id FROM project_assignments WHERE id = :id"),
             {"id": assignment_id}).scalar_one_or_none()

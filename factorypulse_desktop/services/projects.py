@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import friendly_error
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
 PAGE_SIZE = 100
 BOARD_CARDS_PER_STAGE = 300
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def list_projects(ws: Workspace, organization_id: uuid.UUID, flt: ProjectFilter 
         next_after = (page[-1].sort_key, page[-1].id) if more and page else None
         return Page([_row(r) for r in page], next_after)
 
-    return _read(ws, read)
+    return units.read(ws, read)
 
 
 def get_projects(ws: Workspace, ids: Sequence[uuid.UUID]) -> list[ProjectRow]:
@@ -190,7 +190,7 @@ def get_projects(ws: Workspace, ids: Sequence[uuid.UUID]) -> list[ProjectRow]:
     if not ids:
         return []
     sql = text(f"{_SELECT.format(extra='')} WHERE p.id = ANY (:ids)")
-    return _read(ws, lambda conn: [_row(r) for r in conn.execute(sql, {"ids": list(ids)})])
+    return units.read(ws, lambda conn: [_row(r) for r in conn.execute(sql, {"ids": list(ids)})])
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ SELECT * FROM (
                             totals.get(s.id, 0), by_stage.get(s.id, []))
                 for s in conn.execute(stages_sql, {"org": organization_id})]
 
-    return _read(ws, read)
+    return units.read(ws, read)
 
 
 def _row(r: Any) -> ProjectRow:
@@ -246,15 +246,6 @@ def _row(r: Any) -> ProjectRow:
         due_date=r.estimated_delivery_date, value=r.estimated_value, assignee=r.assignee,
         days_in_stage=r.days_in_stage, stage_limit_days=r.estimated_duration_days,
         intake_type=r.intake_type, archived=r.archived, version=r.version)
-
-
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
 
 
 @dataclass(frozen=True)

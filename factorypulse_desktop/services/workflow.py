@@ -9,7 +9,6 @@ moved the project meanwhile, a plain `UserFacingError` when a rule refuses the m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -18,6 +17,7 @@ from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
 STEP_STATUSES = ("pending", "in_progress", "completed", "skipped", "blocked")
@@ -107,7 +107,7 @@ def load_workflow(ws: Workspace, organization_id: uuid.UUID) -> list[Stage]:
                       r.estimated_duration_days, tuple(subs.get(r.id, ())))
                 for r in conn.execute(_STAGES, {"org": organization_id})]
 
-    return _read(ws, read)
+    return units.read(ws, read)
 
 
 def move_project(ws: Workspace, project_id: uuid.UUID, expected_stage_id: uuid.UUID,
@@ -131,7 +131,7 @@ def move_project(ws: Workspace, project_id: uuid.UUID, expected_stage_id: uuid.U
 def advance_project(ws: Workspace, project_id: uuid.UUID, expected_stage_id: uuid.UUID, *,
                     reason: str | None = None, comment: str | None = None) -> str:
     """Move to the next active stage (see `move_project`)."""
-    next_stage = _read(ws, lambda conn: conn.execute(text(
+    next_stage = units.read(ws, lambda conn: conn.execute(text(
         "SELECT fp_private.next_stage_id(p.organization_id, :stage) "
         "FROM projects p WHERE p.id = :p"),
         {"p": project_id, "stage": expected_stage_id}).scalar_one_or_none())
@@ -143,7 +143,7 @@ def advance_project(ws: Workspace, project_id: uuid.UUID, expected_stage_id: uui
 
 def exit_blockers(ws: Workspace, project_id: uuid.UUID) -> list[str]:
     """What keeps the project from leaving its current stage, in words (empty: nothing)."""
-    return list(_read(ws, lambda conn: conn.execute(text(
+    return list(units.read(ws, lambda conn: conn.execute(text(
         "SELECT fp_private.stage_exit_blockers(p.organization_id, p.id, p.current_stage_id, "
         "p.customer_id) FROM projects p WHERE p.id = :p"), {"p": project_id}).scalar_one()))
 
@@ -164,7 +164,7 @@ ORDER BY ss.sub_stage_order
 def load_steps(ws: Workspace, project_id: uuid.UUID,
                stage_id: uuid.UUID | None = None) -> list[Step]:
     """The project's steps (of one stage, or of every stage it has been in)."""
-    rows = _read(ws, lambda conn: list(conn.execute(_STEPS, {"p": project_id,
+    rows = units.read(ws, lambda conn: list(conn.execute(_STEPS, {"p": project_id,
                                                              "stage": stage_id}).all()))
     return [Step(r.id, r.workflow_stage_id, r.sub_stage_id, r.name, r.sub_stage_order, r.status,
                  r.is_required, r.can_skip, r.assigned_to, r.assignee_name,
@@ -224,10 +224,3 @@ def _move_error(error: exc.DBAPIError) -> UserFacingError:
     return friendly_error(error)
 
 
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error

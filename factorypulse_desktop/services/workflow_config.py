@@ -12,17 +12,17 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, exc, text
+from sqlalchemy import Connection, text
 
-from factorypulse_desktop.data.db_errors import friendly_error
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError, clean_text
+from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
 T = TypeVar("T")
@@ -93,7 +93,7 @@ def load_config(ws: Workspace, organization_id: uuid.UUID) -> list[StageConfig]:
                             r.is_active, r.version, tuple(subs.get(r.id, ())))
                 for r in conn.execute(_STAGES, {"org": organization_id})]
 
-    return _read(ws, read)
+    return units.read(ws, read)
 
 
 def save_stage(ws: Workspace, organization_id: uuid.UUID, stage: StageConfig) -> uuid.UUID:
@@ -136,7 +136,7 @@ def save_stage(ws: Workspace, organization_id: uuid.UUID, stage: StageConfig) ->
             _conflict(conn, "workflow_stages", stage.id, stage.version, "stage")
         return stage.id
 
-    return _write(ws, write)
+    return units.write(ws, write)
 
 
 def save_sub_stage(ws: Workspace, organization_id: uuid.UUID, stage_id: uuid.UUID,
@@ -183,7 +183,7 @@ def save_sub_stage(ws: Workspace, organization_id: uuid.UUID, stage_id: uuid.UUI
             _conflict(conn, "workflow_sub_stages", sub.id, sub.version, "sub-stage")
         return sub.id
 
-    return _write(ws, write)
+    return units.write(ws, write)
 
 
 def reorder_stages(ws: Workspace, organization_id: uuid.UUID,
@@ -220,7 +220,7 @@ def delete_stage(ws: Workspace, organization_id: uuid.UUID, stage_id: uuid.UUID,
         if deleted is None:
             _conflict(conn, "workflow_stages", stage_id, version, "stage")
 
-    _write(ws, write)
+    units.write(ws, write)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ def _reorder(ws: Workspace, table: str, column: str, organization_id: uuid.UUID,
                               f"AND id = :id AND {column} <> :n"),
                          {"n": position, "org": organization_id, "id": item})
 
-    _write(ws, write)
+    units.write(ws, write)
 
 
 def _conflict(conn: Connection, table: str, item_id: uuid.UUID, version: int, what: str) -> None:
@@ -294,20 +294,3 @@ def _roles(values: Sequence[str] | None) -> tuple[Role, ...]:
     return tuple(Role(v) for v in values or ())
 
 
-def _read(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        return ws.read(fn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
-
-
-def _write(ws: Workspace, fn: Callable[[Connection], T]) -> T:
-    try:
-        with ws.transaction() as conn:
-            return fn(conn)
-    except UserFacingError:
-        raise
-    except exc.DBAPIError as error:
-        raise friendly_error(error) from error
