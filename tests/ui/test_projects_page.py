@@ -283,17 +283,23 @@ def test_saved_filters(qtbot: QtBot, sales: Setup) -> None:
     with qtbot.waitSignal(page.sig_loaded, timeout=10000):
         page.search.setText("spacer")
     page.priority_filter.setCurrentIndex(page.priority_filter.findData("medium"))
-    page.mine_only.setChecked(True)
+    page.assignee_filter.setCurrentIndex(page.assignee_filter.findData(
+        sales.workspace.identity.person_id))
+    page.intake_filter.setCurrentIndex(page.intake_filter.findData("rfq"))
+    page.due_filter_on.setChecked(True)
     page.save_filter("  My spacers  ")
     assert page.saved_filter_names() == ["My spacers"]
     with qtbot.waitSignal(page.sig_loaded, timeout=10000):
         page.search.setText("")
-    page.mine_only.setChecked(False)
+    page.assignee_filter.setCurrentIndex(0)
+    page.intake_filter.setCurrentIndex(0)
+    page.due_filter_on.setChecked(False)
     page.priority_filter.setCurrentIndex(0)
     with qtbot.waitSignal(page.sig_loaded, timeout=10000):
         page.apply_filter("My spacers")
     flt = page.current_filter()
-    assert (flt.text, flt.priorities, flt.assignee_id) == (
-        "spacer", ("medium",), sales.workspace.identity.person_id)
+    assert (flt.text, flt.priorities, flt.assignee_id, flt.intake_types) == (
+        "spacer", ("medium",), sales.workspace.identity.person_id, ("rfq",))
+    assert flt.due_before is not None
     page.delete_filter("My spacers")
     assert page.saved_filter_names() == []

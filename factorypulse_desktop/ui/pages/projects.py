@@ -8,17 +8,19 @@ words. Live changes from other people update rows in place.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QLocale, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.intake import ROUTES
 from factorypulse_desktop.services import admin, projects, workflow
 from factorypulse_desktop.services.admin import PersonRow
 from factorypulse_desktop.services.projects import (
@@ -153,11 +156,37 @@ class ProjectsPage(QWidget):
         for label, statuses in STATUS_CHOICES:
             self.status_filter.addItem(self.tr(label), statuses)
         filters.addWidget(self.status_filter)
-        self.mine_only = QCheckBox(self.tr("Only mine"))
-        filters.addWidget(self.mine_only)
-        for combo in (self.stage_filter, self.priority_filter, self.status_filter):
+        outer.addLayout(filters)
+
+        more = QHBoxLayout()
+        more.setSpacing(8)
+        self.assignee_filter = QComboBox()
+        self.assignee_filter.setMinimumWidth(170)
+        self.assignee_filter.addItem(self.tr("Anyone"), None)
+        self.assignee_filter.addItem(self.tr("Me"), self._workspace.identity.person_id)
+        more.addWidget(self.assignee_filter)
+        self.intake_filter = QComboBox()
+        self.intake_filter.addItem(self.tr("Any intake"), None)
+        for kind, route in ROUTES.items():
+            self.intake_filter.addItem(self.tr(route.label), kind.value)
+        more.addWidget(self.intake_filter)
+        self.due_filter_on = QCheckBox(self.tr("Due before"))
+        self.due_filter = QDateEdit(QDate.currentDate().addDays(14))
+        self.due_filter.setCalendarPopup(True)
+        self.due_filter.setDisplayFormat(
+            self._formatter.locale.dateFormat(QLocale.FormatType.ShortFormat))
+        self.due_filter.setEnabled(False)
+        self.due_filter_on.toggled.connect(self.due_filter.setEnabled)
+        more.addWidget(self.due_filter_on)
+        more.addWidget(self.due_filter)
+        more.addStretch(1)
+        for combo in (self.stage_filter, self.priority_filter, self.status_filter,
+                      self.assignee_filter, self.intake_filter):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
-        self.mine_only.toggled.connect(lambda _on: self.reload())
+        self.due_filter_on.toggled.connect(lambda _on: self.reload())
+        self.due_filter.dateChanged.connect(
+            lambda _d: self.reload() if self.due_filter_on.isChecked() else None)
+        filters = more
         self.saved_filters = QComboBox()
         self.saved_filters.setMinimumWidth(150)
         self.saved_filters.setToolTip(self.tr("Filters saved on this computer"))
@@ -243,12 +272,16 @@ class ProjectsPage(QWidget):
         stage = self.stage_filter.currentData()
         priority = self.priority_filter.currentData()
         statuses = self.status_filter.currentData()
+        assignee = self.assignee_filter.currentData()
+        intake = self.intake_filter.currentData()
         return ProjectFilter(
             text=self.search.text(),
             stage_ids=(stage,) if isinstance(stage, uuid.UUID) else (),
             priorities=(priority,) if isinstance(priority, str) else (),
             statuses=tuple(statuses) if statuses is not None else ("active",),
-            assignee_id=self._workspace.identity.person_id if self.mine_only.isChecked()
+            assignee_id=assignee if isinstance(assignee, uuid.UUID) else None,
+            intake_types=(intake,) if isinstance(intake, str) else (),
+            due_before=_py_date(self.due_filter.date()) if self.due_filter_on.isChecked()
             else None)
 
     def open_workflow_settings(self) -> QDialog:
@@ -388,6 +421,16 @@ class ProjectsPage(QWidget):
     def _people_loaded(self, people: Sequence[PersonRow]) -> None:
         self._people = [p for p in people if p.is_active
                         and p.role not in (Role.CUSTOMER, Role.SUPPLIER)]
+        chosen = self.assignee_filter.currentData()
+        self.assignee_filter.blockSignals(True)
+        while self.assignee_filter.count() > 2:  # keep "Anyone" and "Me"
+            self.assignee_filter.removeItem(2)
+        me = self._workspace.identity.person_id
+        for person in self._people:
+            if person.person_id != me:
+                self.assignee_filter.addItem(person.display_name, person.person_id)
+        self.assignee_filter.setCurrentIndex(_index_of(self.assignee_filter, chosen))
+        self.assignee_filter.blockSignals(False)
         self.assign_menu.clear()
         nobody = self.assign_menu.addAction(self.tr("Nobody"))
         nobody.triggered.connect(lambda: self.assign_selected(None))
@@ -453,7 +496,10 @@ class ProjectsPage(QWidget):
                         "stage": str(stage) if isinstance(stage, uuid.UUID) else None,
                         "priority": self.priority_filter.currentData(),
                         "status": self.status_filter.currentIndex(),
-                        "mine": self.mine_only.isChecked()}
+                        "assignee": str(self.assignee_filter.currentData() or ""),
+                        "intake": self.intake_filter.currentData(),
+                        "due_days": (QDate.currentDate().daysTo(self.due_filter.date())
+                                     if self.due_filter_on.isChecked() else None)}
         self._settings.setValue(self._filters_key(), json.dumps(stored))
         self._fill_saved_filters(select=name)
 
@@ -462,18 +508,27 @@ class ProjectsPage(QWidget):
         if saved is None:
             return
         widgets = (self.search, self.stage_filter, self.priority_filter, self.status_filter,
-                   self.mine_only)
+                   self.assignee_filter, self.intake_filter, self.due_filter_on, self.due_filter)
         for widget in widgets:
             widget.blockSignals(True)
         self.search.setText(str(saved.get("text") or ""))
         stage = saved.get("stage")
-        index = self.stage_filter.findData(uuid.UUID(stage)) if stage else 0
-        self.stage_filter.setCurrentIndex(max(index, 0))
+        self.stage_filter.setCurrentIndex(_index_of(self.stage_filter,
+                                                    uuid.UUID(stage) if stage else None))
         self.priority_filter.setCurrentIndex(
             max(self.priority_filter.findData(saved.get("priority")), 0))
         status = saved.get("status")
         self.status_filter.setCurrentIndex(status if isinstance(status, int) else 0)
-        self.mine_only.setChecked(bool(saved.get("mine")))
+        assignee = saved.get("assignee")
+        self.assignee_filter.setCurrentIndex(_index_of(
+            self.assignee_filter, uuid.UUID(assignee) if assignee else None))
+        self.intake_filter.setCurrentIndex(max(self.intake_filter.findData(saved.get("intake")),
+                                               0))
+        due_days = saved.get("due_days")  # relative: "due within two weeks" stays that
+        self.due_filter_on.setChecked(isinstance(due_days, int))
+        self.due_filter.setEnabled(isinstance(due_days, int))
+        if isinstance(due_days, int):
+            self.due_filter.setDate(QDate.currentDate().addDays(due_days))
         for widget in widgets:
             widget.blockSignals(False)
         self.reload()
@@ -524,8 +579,7 @@ class ProjectsPage(QWidget):
         self.stage_filter.addItem(self.tr("All stages"), None)
         for stage in self._stages:
             self.stage_filter.addItem(stage.name, stage.id)
-        index = self.stage_filter.findData(chosen)
-        self.stage_filter.setCurrentIndex(max(index, 0))
+        self.stage_filter.setCurrentIndex(_index_of(self.stage_filter, chosen))
         self.stage_filter.blockSignals(False)
         self.reload()
 
@@ -585,3 +639,12 @@ class ProjectsPage(QWidget):
 
     def _show_error(self, error: BaseException) -> None:
         self.banner.show_message(str(error), kind="error")
+
+
+def _py_date(value: QDate) -> dt.date:
+    return dt.date(value.year(), value.month(), value.day())
+
+
+def _index_of(combo: QComboBox, value: object) -> int:
+    """The item holding `value` (compared in Python: findData cannot compare uuids), else 0."""
+    return next((i for i in range(combo.count()) if combo.itemData(i) == value), 0)
