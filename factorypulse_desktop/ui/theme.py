@@ -96,4 +96,21 @@ def _stylesheet(c: Colors) -> str:
     QPushButton#primary:disabled {{ background: {c.border}; border-color: {c.border}; }}
     QComboBox {{ padding: 4px 8px; min-height: 22px; }}
     QStatusBar {{ background: {c.sidebar}; color: {c.muted}; }}
+    QTabWidget[class="pageTabs"]::pane {{ border: none; border-top: 1px solid {c.border};
+        top: -1px; }}
+    QTabWidget[class="pageTabs"] > QTabBar::tab {{ background: transparent; border: none;
+        border-bottom: 2px solid transparent; padding: 8px 13px; margin-right: 5px;
+        color: {c.muted}; }}
+    QTabWidget[class="pageTabs"] > QTabBar::tab:selected {{ color: {c.text};
+        border-bottom: 2px solid {c.accent}; }}
+    QTabWidget[class="pageTabs"] > QTabBar::tab:hover:!selected {{ color: {c.text}; }}
+    QTableView {{ background: {c.base}; alternate-background-color: {c.alt_base};
+        border: 1px solid {c.border}; border-radius: 8px; outline: 0;
+        selection-background-color: {c.sidebar_selected}; selection-color: {c.text}; }}
+    QTableView::item {{ padding: 0 6px; border: none; }}
+    QHeaderView::section {{ background: {c.base}; color: {c.muted}; font-weight: 600;
+        padding: 7px 8px; border: none; border-bottom: 1px solid {c.border}; }}
+    QPlainTextEdit {{ border: 1px solid {c.border}; border-radius: 6px; background: {c.base};
+        padding: 3px; }}
+    QPlainTextEdit:focus {{ border: 1px solid {c.accent}; }}
     """

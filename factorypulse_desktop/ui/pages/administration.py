@@ -94,25 +94,6 @@ def _searchable(box: QComboBox) -> None:
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
 
 
-def _stylesheet(c: theme.Colors) -> str:
-    """Tabs as underlined words, and airy tables."""
-    return f"""
-    QTabWidget#adminTabs::pane {{ border: none; border-top: 1px solid {c.border}; top: -1px; }}
-    QTabWidget#adminTabs > QTabBar::tab {{ background: transparent; border: none;
-        border-bottom: 2px solid transparent; padding: 8px 14px; margin-right: 6px;
-        color: {c.muted}; }}
-    QTabWidget#adminTabs > QTabBar::tab:selected {{ color: {c.text};
-        border-bottom: 2px solid {c.accent}; }}
-    QTabWidget#adminTabs > QTabBar::tab:hover:!selected {{ color: {c.text}; }}
-    QTableView {{ background: {c.base}; alternate-background-color: {c.alt_base};
-        border: 1px solid {c.border}; border-radius: 8px; outline: 0;
-        selection-background-color: {c.sidebar_selected}; selection-color: {c.text}; }}
-    QTableView::item {{ padding: 0 8px; border: none; }}
-    QHeaderView::section {{ background: {c.base}; color: {c.muted}; font-weight: 600;
-        padding: 7px 8px; border: none; border-bottom: 1px solid {c.border}; }}
-    """
-
-
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("font-weight: 600; font-size: 11pt;")
@@ -175,8 +156,8 @@ class AdministrationPage(QWidget):
         outer.addWidget(self.banner)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("adminTabs")
+        self.tabs.setProperty("class", "pageTabs")  # underlined tabs (ui/theme.py)
         self.tabs.setDocumentMode(True)
-        self.setStyleSheet(_stylesheet(theme.current()))
         muted = theme.current().muted
         self.tabs.addTab(self._build_people(), icons.icon("contacts", muted), self.tr("People"))
         self.tabs.addTab(self._build_organization(), icons.icon("organization", muted),

@@ -96,12 +96,6 @@ _LINE_FIELDS: tuple[tuple[str, str, str], ...] = (
 
 def _stylesheet(c: theme.Colors) -> str:
     return f"""
-    QTableView#contactsTable {{ background: {c.base}; alternate-background-color: {c.alt_base};
-        border: 1px solid {c.border}; border-radius: 8px; outline: 0;
-        selection-background-color: {c.sidebar_selected}; selection-color: {c.text}; }}
-    QTableView#contactsTable::item {{ padding: 0 6px; border: none; }}
-    QHeaderView::section {{ background: {c.base}; color: {c.muted}; font-weight: 600;
-        padding: 6px 6px; border: none; border-bottom: 1px solid {c.border}; }}
     QFrame#contactCard {{ background: {c.base}; border: 1px solid {c.border};
         border-radius: 10px; }}
     QLabel#contactTitle {{ font-size: 14pt; font-weight: 600; }}
@@ -109,8 +103,6 @@ def _stylesheet(c: theme.Colors) -> str:
         padding: 1px 8px; font-size: 9pt; }}
     QLabel#fieldError {{ color: {c.error}; }}
     QScrollArea#editorScroll, QWidget#contactEditor {{ background: transparent; }}
-    QPlainTextEdit {{ border: 1px solid {c.border}; border-radius: 6px; background: {c.base};
-        padding: 2px 4px; }}
     QLabel#readOnlyNote {{ color: {c.muted}; border: 1px dashed {c.border};
         border-radius: 6px; padding: 6px 10px; }}
     """

@@ -124,19 +124,6 @@ def _tr(text: str) -> str:
 
 def _stylesheet(c: theme.Colors) -> str:
     return f"""
-    QTabWidget#projectTabs::pane {{ border: none; border-top: 1px solid {c.border}; top: -1px; }}
-    QTabWidget#projectTabs > QTabBar::tab {{ background: transparent; border: none;
-        border-bottom: 2px solid transparent; padding: 8px 12px; margin-right: 4px;
-        color: {c.muted}; }}
-    QTabWidget#projectTabs > QTabBar::tab:selected {{ color: {c.text};
-        border-bottom: 2px solid {c.accent}; }}
-    QTabWidget#projectTabs > QTabBar::tab:hover:!selected {{ color: {c.text}; }}
-    QTableWidget {{ background: {c.base}; alternate-background-color: {c.alt_base};
-        border: 1px solid {c.border}; border-radius: 8px; outline: 0;
-        selection-background-color: {c.sidebar_selected}; selection-color: {c.text}; }}
-    QTableWidget::item {{ padding: 0 4px; border: none; }}
-    QHeaderView::section {{ background: {c.base}; color: {c.muted}; font-weight: 600;
-        padding: 7px 8px; border: none; border-bottom: 1px solid {c.border}; }}
     QFrame#stepRow {{ border: none; border-bottom: 1px solid {c.border}; }}
     QPushButton#back {{ border: none; background: transparent; color: {c.accent};
         padding: 2px 0; text-align: left; }}
@@ -146,9 +133,6 @@ def _stylesheet(c: theme.Colors) -> str:
     QToolButton#stepMore::menu-indicator {{ image: none; width: 0; }}
     QToolButton#stageToggle {{ border: none; background: transparent; color: {c.muted};
         font-weight: 600; padding: 4px 0; }}
-    QPlainTextEdit {{ border: 1px solid {c.border}; border-radius: 6px; background: {c.base};
-        padding: 3px; }}
-    QPlainTextEdit:focus {{ border: 1px solid {c.accent}; }}
     QDateEdit {{ padding: 3px 6px; }}
     """
 
@@ -632,6 +616,7 @@ class ProjectPage(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("projectTabs")
+        self.tabs.setProperty("class", "pageTabs")  # underlined tabs (ui/theme.py)
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)
         self.tabs.addTab(self._build_overview(), self.tr("Overview"))
