@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from rls_support import org_id, owner_conn
+from support import profile_for
 
 from factorypulse_desktop.domain.enums import PersonStatus, Role
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -36,10 +37,7 @@ def _unique(prefix: str) -> str:
 
 @pytest.fixture
 def profile(demo_db: Any) -> ConnectionProfile:
-    return ConnectionProfile(
-        name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-        port=demo_db.cluster.port, database=demo_db.name, sslmode="disable",
-    )
+    return profile_for(demo_db)
 
 
 @pytest.fixture

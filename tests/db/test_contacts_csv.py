@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 from rls_support import org_id, owner_conn
+from support import profile_for
 
 from factorypulse_desktop.domain.csv_safety import fold_name
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -40,10 +41,7 @@ FIELDS = (
 
 @pytest.fixture
 def profile(demo_db: Any) -> ConnectionProfile:
-    return ConnectionProfile(
-        name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-        port=demo_db.cluster.port, database=demo_db.name, sslmode="disable",
-    )
+    return profile_for(demo_db)
 
 
 @pytest.fixture

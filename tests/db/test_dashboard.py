@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rls_support import org_id, owner_conn
 from sqlalchemy import Connection, create_engine, pool, text
+from support import profile_for
 
 from factorypulse_desktop.data import people
 from factorypulse_desktop.domain.enums import Role
@@ -289,10 +290,7 @@ def fixture(demo_db: Any) -> Fixture:
 
 @pytest.fixture
 def profile(demo_db: Any) -> ConnectionProfile:
-    return ConnectionProfile(
-        name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-        port=demo_db.cluster.port, database=demo_db.name, sslmode="disable",
-    )
+    return profile_for(demo_db)
 
 
 @pytest.fixture

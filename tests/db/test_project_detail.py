@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from rls_support import org_id, owner_conn, person_conn
+from support import profile_for
 
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import project_detail, workflow
@@ -56,9 +57,7 @@ def stored(db: Any, project: uuid.UUID) -> tuple[Any, ...]:
 
 @pytest.fixture
 def profile(demo_db: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                             port=demo_db.cluster.port, database=demo_db.name,
-                             sslmode="disable")
+    return profile_for(demo_db)
 
 
 @pytest.fixture

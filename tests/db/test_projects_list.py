@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from rls_support import org_id, owner_conn
+from support import profile_for
 
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import projects
-from factorypulse_desktop.services.auth import ConnectionProfile, Workspace, sign_in
+from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.projects import ProjectFilter, ProjectRow, Sort
 
 PASSWORD = "factorypulse-demo"
@@ -44,9 +45,7 @@ def sales(demo_db: Any) -> Iterator[Workspace]:
                  rng.choice([None, Decimal(rng.randint(0, 5) * 1000)]),
                  rng.choice(["active", "active", "on_hold", "completed"]),
                  dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if i % 13 == 0 else None))
-    profile = ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                                port=demo_db.cluster.port, database=demo_db.name,
-                                sslmode="disable")
+    profile = profile_for(demo_db)
     with sign_in(profile, "acme.sales", PASSWORD) as ws:
         yield ws
 

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from rls_support import org_id, owner_conn, person_conn
+from support import profile_for
 
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import workflow
@@ -266,9 +267,7 @@ def test_step_rules(demo_db: Any) -> None:
 
 @pytest.fixture
 def profile(demo_db: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                             port=demo_db.cluster.port, database=demo_db.name,
-                             sslmode="disable")
+    return profile_for(demo_db)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from rls_support import person_conn
+from support import profile_for
 
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -26,9 +27,7 @@ PASSWORD = "factorypulse-demo"
 
 @pytest.fixture
 def profile(demo_db: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                             port=demo_db.cluster.port, database=demo_db.name,
-                             sslmode="disable")
+    return profile_for(demo_db)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ import psycopg
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import profile_for
 
 from factorypulse_desktop.domain.enums import IntakeType
-from factorypulse_desktop.services.auth import ConnectionProfile, Workspace, sign_in
+from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
     forbid_database_io_on_current_thread,
@@ -42,9 +43,7 @@ class Session:
 
 @pytest.fixture
 def sales(qapp: QApplication, demo_db: Any) -> Iterator[Session]:
-    profile = ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                                port=demo_db.cluster.port, database=demo_db.name,
-                                sslmode="disable")
+    profile = profile_for(demo_db)
     workspace = sign_in(profile, "acme.sales", PASSWORD)
     runner = TaskRunner()
     forbid_database_io_on_current_thread()

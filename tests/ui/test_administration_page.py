@@ -7,9 +7,8 @@ through the task runner); the test itself reaches the database only from helper 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
+from support import off_gui
 
 from factorypulse_desktop.domain.enums import PersonStatus, Role
 from factorypulse_desktop.services import admin
@@ -37,23 +37,6 @@ PASSWORD = "factorypulse-demo"
 T = TypeVar("T")
 
 
-def off_gui(fn: Callable[[], T]) -> T:
-    """Run `fn` on a helper thread (the GUI thread may not touch the database) and wait."""
-    result: list[Any] = []
-
-    def body() -> None:
-        try:
-            result.append(("ok", fn()))
-        except BaseException as error:
-            result.append(("error", error))
-
-    thread = threading.Thread(target=body)
-    thread.start()
-    thread.join(60)
-    kind, value = result[0]
-    if kind == "error":
-        raise value
-    return value  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -5,9 +5,8 @@ screenshots (/tmp/contacts-page.png, /tmp/contacts-import-errors.png)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +15,7 @@ import psycopg
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import off_gui, profile_for
 
 from factorypulse_desktop.domain.enums import ContactType
 from factorypulse_desktop.services import contacts
@@ -46,23 +46,6 @@ def owner_conn(db: Any) -> psycopg.Connection[Any]:
     return psycopg.connect(db.owner_conninfo(), autocommit=True)
 
 
-def off_gui(fn: Callable[[], T]) -> T:
-    """Run `fn` on a helper thread (the GUI thread may not touch the database) and wait."""
-    result: list[Any] = []
-
-    def body() -> None:
-        try:
-            result.append(("ok", fn()))
-        except BaseException as error:  # handed to the test thread
-            result.append(("error", error))
-
-    thread = threading.Thread(target=body)
-    thread.start()
-    thread.join(60)
-    kind, value = result[0]
-    if kind == "error":
-        raise value
-    return value  # type: ignore[no-any-return]
 
 
 def owner_rows(db: Any, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -84,8 +67,7 @@ class Setup:
 
 
 def _profile(db: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="test", kind="server", host=str(db.cluster.socket_dir),
-                             port=db.cluster.port, database=db.name, sslmode="disable")
+    return profile_for(db)
 
 
 def _open(qtbot: QtBot, db: Any, username: str) -> Generator[Setup, None, None]:

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import profile_for
 
-from factorypulse_desktop.services.auth import ConnectionProfile, sign_in
+from factorypulse_desktop.services.auth import sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
     forbid_database_io_on_current_thread,
@@ -43,9 +44,7 @@ def _overdue_project(db: Any) -> uuid.UUID:
 
 @pytest.fixture
 def page(qtbot: QtBot, qapp: QApplication, demo_db: Any) -> Iterator[DashboardPage]:
-    profile = ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                                port=demo_db.cluster.port, database=demo_db.name,
-                                sslmode="disable")
+    profile = profile_for(demo_db)
     workspace = sign_in(profile, "acme.management", PASSWORD)
     runner = TaskRunner()
     forbid_database_io_on_current_thread()

@@ -7,7 +7,6 @@ through the task runner); the test reaches the database only from helper threads
 from __future__ import annotations
 
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import off_gui, profile_for
 
 from factorypulse_desktop.domain.enums import IntakeType, Priority
-from factorypulse_desktop.services.auth import ConnectionProfile, Workspace, sign_in
+from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.intake import IntakeResult
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
@@ -37,23 +37,6 @@ PASSWORD = "factorypulse-demo"
 T = TypeVar("T")
 
 
-def off_gui(fn: Callable[[], T]) -> T:
-    """Run `fn` on a helper thread (the GUI thread may not touch the database) and wait."""
-    result: list[Any] = []
-
-    def body() -> None:
-        try:
-            result.append(("ok", fn()))
-        except BaseException as error:
-            result.append(("error", error))
-
-    thread = threading.Thread(target=body)
-    thread.start()
-    thread.join(60)
-    kind, value = result[0]
-    if kind == "error":
-        raise value
-    return value
 
 
 @dataclass
@@ -71,9 +54,7 @@ def open_dialog(qtbot: QtBot, qapp: QApplication, demo_db: Any) -> Iterator[Call
     opened: list[Opened] = []
 
     def open_(username: str = "acme.sales") -> Opened:
-        profile = ConnectionProfile(
-            name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-            port=demo_db.cluster.port, database=demo_db.name, sslmode="disable")
+        profile = profile_for(demo_db)
         workspace = off_gui(lambda: sign_in(profile, username, PASSWORD))
         org = workspace.identity.memberships[0].organization_id
         runner = TaskRunner()

@@ -9,7 +9,6 @@ dialogs.
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ import psycopg
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from support import off_gui, profile_for
 
 from factorypulse_desktop.domain.live import Change
 from factorypulse_desktop.services import project_detail, workflow
@@ -38,23 +38,6 @@ WAIT = 15000
 T = TypeVar("T")
 
 
-def off_gui(fn: Callable[[], T]) -> T:
-    """Run `fn` on a helper thread (the GUI thread may not touch the database) and wait."""
-    result: list[Any] = []
-
-    def body() -> None:
-        try:
-            result.append(("ok", fn()))
-        except BaseException as error:
-            result.append(("error", error))
-
-    thread = threading.Thread(target=body)
-    thread.start()
-    thread.join(60)
-    kind, value = result[0]
-    if kind == "error":
-        raise value
-    return value  # type: ignore[no-any-return]
 
 
 def screenshot(widget: QWidget, name: str) -> None:
@@ -64,8 +47,7 @@ def screenshot(widget: QWidget, name: str) -> None:
 
 
 def profile_of(db: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="test", kind="server", host=str(db.cluster.socket_dir),
-                             port=db.cluster.port, database=db.name, sslmode="disable")
+    return profile_for(db)
 
 
 def new_project(db: Any) -> uuid.UUID:

@@ -4,9 +4,8 @@ sort and filter, the board's moves with and without a reason, live updates in pl
 from __future__ import annotations
 
 import tempfile
-import threading
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,8 +15,9 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import off_gui, profile_for
 
-from factorypulse_desktop.services.auth import ConnectionProfile, Workspace, sign_in
+from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
     forbid_database_io_on_current_thread,
@@ -39,23 +39,8 @@ def org_id(conn: psycopg.Connection[Any], slug: str) -> uuid.UUID:
     return uuid.UUID(str(row[0]))
 
 
-def off_gui(fn: Callable[[], T]) -> T:
-    """Run `fn` on a helper thread (the GUI thread may not touch the database) and wait."""
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(_attempt(fn)))
-    thread.start()
-    thread.join(60)
-    kind, value = result[0]
-    if kind == "error":
-        raise value
-    return value
 
 
-def _attempt(fn: Callable[[], T]) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except BaseException as error:  # handed to the test thread
-        return "error", error
 
 
 @dataclass
@@ -67,8 +52,7 @@ class Setup:
 
 
 def _open(qtbot: QtBot, db: Any, username: str) -> Generator[Setup, None, None]:
-    profile = ConnectionProfile(name="test", kind="server", host=str(db.cluster.socket_dir),
-                                port=db.cluster.port, database=db.name, sslmode="disable")
+    profile = profile_for(db)
     workspace = sign_in(profile, username, PASSWORD)
     runner = TaskRunner()
     forbid_database_io_on_current_thread()

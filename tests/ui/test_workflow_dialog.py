@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support import profile_for
 
 from factorypulse_desktop.domain.enums import Role
-from factorypulse_desktop.services.auth import ConnectionProfile, Workspace, sign_in
+from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
     forbid_database_io_on_current_thread,
@@ -25,9 +26,7 @@ PASSWORD = "factorypulse-demo"
 
 @pytest.fixture
 def dialog(qtbot: QtBot, qapp: QApplication, demo_db: Any) -> Iterator[WorkflowDialog]:
-    profile = ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                                port=demo_db.cluster.port, database=demo_db.name,
-                                sslmode="disable")
+    profile = profile_for(demo_db)
     workspace: Workspace = sign_in(profile, "acme.management", PASSWORD)
     runner = TaskRunner()
     forbid_database_io_on_current_thread()
@@ -76,9 +75,7 @@ def test_a_stale_save_keeps_what_was_typed(qtbot: QtBot, dialog: WorkflowDialog,
     stale = dialog.selected()
     assert isinstance(stale, StageConfig) and stale.id is not None
     # Someone else saves the stage meantime (their own session, off the GUI thread).
-    profile = ConnectionProfile(name="test", kind="server", host=str(demo_db.cluster.socket_dir),
-                                port=demo_db.cluster.port, database=demo_db.name,
-                                sslmode="disable")
+    profile = profile_for(demo_db)
 
     def other_save() -> None:
         with sign_in(profile, "acme.admin", PASSWORD) as admin:
