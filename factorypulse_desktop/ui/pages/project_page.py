@@ -336,7 +336,7 @@ class StepRow(QFrame):
                        if step.assignee_name else self.tr("Unassigned"))
         if step.completed_by_name and step.status in ("completed", "skipped"):
             details.append(self.tr("by {name}").format(name=step.completed_by_name))
-        self.detail_label = _muted(" · ".join(details), wrap=False)
+        self.detail_label = _muted(" · ".join(details))  # wraps: the details card keeps its room
         self.detail_label.setTextFormat(Qt.TextFormat.PlainText)
         text.addWidget(self.detail_label)
         layout.addLayout(text, 1)
@@ -687,7 +687,7 @@ class ProjectPage(QWidget):
         row.addWidget(steps_card, 3, Qt.AlignmentFlag.AlignTop)
 
         details_card, details = _card()
-        details_card.setMinimumWidth(420)
+        details_card.setMinimumWidth(400)
         heading = QHBoxLayout()
         heading.addWidget(_section(self.tr("Details")))
         heading.addStretch(1)
