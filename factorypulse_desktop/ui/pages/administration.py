@@ -132,7 +132,6 @@ class AdministrationPage(QWidget):
         self._profiles: list[ConnectionProfile] = []
         self._timezones_loaded = False
         self._writing = False
-        self._banner_action: Callable[[], None] | None = None
         self.dialog: QDialog | None = None
         self._build()
         self.reload_people()
@@ -152,7 +151,6 @@ class AdministrationPage(QWidget):
         outer.addWidget(self.subtitle)
         self._update_subtitle()
         self.banner = Banner()
-        self.banner.sig_action.connect(self._on_banner_action)
         outer.addWidget(self.banner)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("adminTabs")
@@ -693,7 +691,7 @@ class AdministrationPage(QWidget):
         self.save_button.setEnabled(True)
         self.settings_status.setText("")
         if isinstance(error, SettingsConflictError):
-            self._show_banner(str(error), kind="warning", action=self.tr("Reload"),
+            self.banner.show_message(str(error), kind="warning", action=self.tr("Reload"),
                               on_action=self.reload_settings)
         else:
             self._show_error(error)
@@ -822,24 +820,15 @@ class AdministrationPage(QWidget):
             "People and roles, settings of {org}, and the connections on this computer.").format(
                 org=name or self._organization_name()))
 
-    def _show_banner(self, text: str, *, kind: str, action: str | None = None,
-                     on_action: Callable[[], None] | None = None, timeout_ms: int = 0) -> None:
-        self._banner_action = on_action if action else None
-        self.banner.show_message(text, kind=kind, action=action, timeout_ms=timeout_ms)
 
     def _show_error(self, error: BaseException,
                     retry: Callable[[], None] | None = None) -> None:
-        self._show_banner(describe_error(error), kind="error",
+        self.banner.show_message(describe_error(error), kind="error",
                           action=self.tr("Retry") if retry else None, on_action=retry)
 
     def _show_ok(self, text: str, *, action: str | None = None,
                  on_action: Callable[[], None] | None = None) -> None:
-        self._show_banner(text, kind="ok", action=action, on_action=on_action,
+        self.banner.show_message(text, kind="ok", action=action, on_action=on_action,
                           timeout_ms=_OK_TIMEOUT_MS)
 
-    def _on_banner_action(self) -> None:
-        action, self._banner_action = self._banner_action, None
-        self.banner.hide()
-        if action is not None:
-            action()
 

@@ -330,7 +330,6 @@ class ContactsPage(QWidget):
         self._expected_version: int | None = None
         self._saving = False
         self._reverting_selection = False
-        self._banner_action: Callable[[], None] | None = None
         self.dialog: QDialog | None = None
         # Replaceable in tests: the file choices and the questions.
         self.choose_import_file: Callable[[], str | None] = self._ask_import_file
@@ -407,7 +406,6 @@ class ContactsPage(QWidget):
         self.read_only_note.hide()
         outer.addWidget(self.read_only_note)
         self.banner = Banner()
-        self.banner.sig_action.connect(self._on_banner_action)
         outer.addWidget(self.banner)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -853,7 +851,7 @@ class ContactsPage(QWidget):
         if isinstance(error, ContactFieldError):
             self.editor.show_error(str(error), error.field)
         elif isinstance(error, ContactConflictError) and error.current is not None:
-            self._show_banner(str(error), kind="warning")
+            self.banner.show_message(str(error), kind="warning")
             self._open_conflict(error.current)
         else:
             self._show_error(error)
@@ -876,7 +874,7 @@ class ContactsPage(QWidget):
                 self._expected_version = theirs.version
                 self.editor.set_baseline(theirs.as_edit())
                 self._update_header()
-                self._show_banner(self.tr(
+                self.banner.show_message(self.tr(
                     "Your changes are still in the form; save to replace the other version."),
                     kind="info")
             self._update_editor_buttons()
@@ -888,7 +886,7 @@ class ContactsPage(QWidget):
         if current is None or current.id != detail.id or detail.version == current.version:
             return
         if self.editor.is_dirty() or self._saving:
-            self._show_banner(self.tr(
+            self.banner.show_message(self.tr(
                 "Someone else just changed this contact. Your changes are kept; when you save, "
                 "you will see both versions."), kind="warning")
             return
@@ -899,7 +897,7 @@ class ContactsPage(QWidget):
         if detail is None or not self.can_edit or self._saving:
             return
         if self.editor.is_dirty():
-            self._show_banner(self.tr("Save or discard your changes first."), kind="warning")
+            self.banner.show_message(self.tr("Save or discard your changes first."), kind="warning")
             return
         self.set_active(detail, not detail.is_active)
 
@@ -923,7 +921,7 @@ class ContactsPage(QWidget):
         def failed(error: BaseException) -> None:
             self._set_saving(False)
             if isinstance(error, ContactConflictError) and error.current is not None:
-                self._show_banner(str(error), kind="warning")
+                self.banner.show_message(str(error), kind="warning")
                 if not self.editor.is_dirty():
                     self._show_detail(error.current)
             else:
@@ -953,7 +951,7 @@ class ContactsPage(QWidget):
             return
         ws, org, name = self._workspace, self._organization_id, Path(path).name
         self.import_button.setEnabled(False)
-        self._show_banner(self.tr("Importing “{file}”…").format(file=name), kind="info")
+        self.banner.show_message(self.tr("Importing “{file}”…").format(file=name), kind="info")
         # The file is read by the task, off the GUI thread.
         self._runner.run(lambda: contacts.import_contacts_file(ws, org, path),
                          on_done=lambda report: self._imported(org, name, report),
@@ -974,7 +972,7 @@ class ContactsPage(QWidget):
     def _import_failed(self, name: str, error: BaseException) -> None:
         self._apply_rights()
         if isinstance(error, ContactsImportError):
-            self._show_banner(self.tr("Nothing was imported from “{file}”; the problems are "
+            self.banner.show_message(self.tr("Nothing was imported from “{file}”; the problems are "
                                       "listed.").format(file=name), kind="error",
                               action=self.tr("Show problems"),
                               on_action=lambda: self._show_import_problems(error, name))
@@ -997,7 +995,7 @@ class ContactsPage(QWidget):
             path += ".csv"
         ws, org = self._workspace, self._organization_id
         self.export_button.setEnabled(False)
-        self._show_banner(self.tr("Exporting…"), kind="info")
+        self.banner.show_message(self.tr("Exporting…"), kind="info")
 
         def done(written: Path) -> None:
             self.export_button.setEnabled(True)
@@ -1044,7 +1042,7 @@ class ContactsPage(QWidget):
         shown = self.detail
         if shown is not None and (shown.id == report.kept_id or shown.id in report.merged_ids):
             if self.editor.is_dirty():
-                self._show_banner(describe_merge(report, self.tr) + " " + self.tr(
+                self.banner.show_message(describe_merge(report, self.tr) + " " + self.tr(
                     "The contact you are editing was part of it; discard your changes to see "
                     "the result."), kind="warning")
             else:
@@ -1088,24 +1086,14 @@ class ContactsPage(QWidget):
         on_finished()
         dialog.deleteLater()
 
-    def _show_banner(self, text: str, *, kind: str, action: str | None = None,
-                     on_action: Callable[[], None] | None = None, timeout_ms: int = 0) -> None:
-        self._banner_action = on_action if action else None
-        self.banner.show_message(text, kind=kind, action=action, timeout_ms=timeout_ms)
 
     def _show_error(self, error: BaseException) -> None:
-        self._show_banner(describe_error(error), kind="error")
+        self.banner.show_message(describe_error(error), kind="error")
 
     def _show_ok(self, text: str, *, action: str | None = None,
                  on_action: Callable[[], None] | None = None) -> None:
-        self._show_banner(text, kind="ok", action=action, on_action=on_action,
+        self.banner.show_message(text, kind="ok", action=action, on_action=on_action,
                           timeout_ms=_OK_TIMEOUT_MS)
-
-    def _on_banner_action(self) -> None:
-        action, self._banner_action = self._banner_action, None
-        self.banner.hide()
-        if action is not None:
-            action()
 
 
 def _row_of(detail: ContactDetail) -> ContactRow:

@@ -529,7 +529,6 @@ class ProjectPage(QWidget):
         self._writing = False
         self._saving = False
         self._filling = False
-        self._banner_action: Callable[[], None] | None = None
         self.dialog: QDialog | None = None
         """The dialog open on this page (move, conflict, person), for tests."""
         self.conflict_dialog: ConflictDialog | None = None
@@ -594,7 +593,6 @@ class ProjectPage(QWidget):
             chip.hide()
 
         self.banner = Banner()
-        self.banner.sig_action.connect(self._on_banner_action)
         outer.addWidget(self.banner)
 
         stepper_card, stepper_layout = _card()
@@ -907,7 +905,7 @@ class ProjectPage(QWidget):
         if isinstance(error, ProjectNotFoundError):
             self.title_label.setText(self.tr("Project not found"))
             self._set_loaded(False)
-            self._show_banner(str(error), kind="warning", action=self.tr("Back to projects"),
+            self.banner.show_message(str(error), kind="warning", action=self.tr("Back to projects"),
                               on_action=self.sig_closed.emit)
             return
         self._show_error(error, retry=self.reload)
@@ -925,7 +923,7 @@ class ProjectPage(QWidget):
         if not dirty or self._form_base is None:
             self._fill_form(detail)
         elif live and detail.edit != self._form_base.edit:
-            self._show_banner(self.tr(
+            self.banner.show_message(self.tr(
                 "Someone changed this project; your unsaved changes are kept — Save will "
                 "check for conflicts."), kind="info")
         self._set_loaded(True)
@@ -1096,7 +1094,7 @@ class ProjectPage(QWidget):
 
     def _assign_step(self, step: Step) -> None:
         if not self._people:
-            self._show_banner(self.tr("The list of people is still loading; try again in a "
+            self.banner.show_message(self.tr("The list of people is still loading; try again in a "
                                       "moment."), kind="info", timeout_ms=_OK_TIMEOUT_MS)
             self._load_pickers()
             return
@@ -1149,7 +1147,7 @@ class ProjectPage(QWidget):
 
             def refused(error: BaseException) -> None:
                 if isinstance(error, StageConflictError) or not open_still():
-                    self._show_banner(describe_error(error), kind=(
+                    self.banner.show_message(describe_error(error), kind=(
                         "warning" if isinstance(error, StageConflictError) else "error"))
                     self.reload()
                     if open_still():
@@ -1388,7 +1386,7 @@ class ProjectPage(QWidget):
                 self.banner.hide()
                 self.reload()
             else:
-                self._show_banner(self.tr(
+                self.banner.show_message(self.tr(
                     "Your changes are still in the form and not saved. Saving again compares "
                     "them with the newest version."), kind="warning")
 
@@ -1457,7 +1455,7 @@ class ProjectPage(QWidget):
         def failed(error: BaseException) -> None:
             self._set_writing(False)
             if isinstance(error, ProjectConflictError):
-                self._show_banner(str(error), kind="warning")
+                self.banner.show_message(str(error), kind="warning")
                 self.reload()
             else:
                 self._show_error(error)
@@ -1501,7 +1499,7 @@ class ProjectPage(QWidget):
 
     def add_person(self) -> None:
         if not self._people:
-            self._show_banner(self.tr("The list of people is still loading; try again in a "
+            self.banner.show_message(self.tr("The list of people is still loading; try again in a "
                                       "moment."), kind="info", timeout_ms=_OK_TIMEOUT_MS)
             self._load_pickers()
             return
@@ -1557,7 +1555,7 @@ class ProjectPage(QWidget):
         def failed(error: BaseException) -> None:
             self._set_writing(False)
             if isinstance(error, StageConflictError | StepConflictError | ProjectConflictError):
-                self._show_banner(str(error), kind="warning")
+                self.banner.show_message(str(error), kind="warning")
                 self.reload()
             else:
                 self._show_error(error)
@@ -1600,21 +1598,12 @@ class ProjectPage(QWidget):
         local = _local(moment)
         return f"{self._formatter.date(local.date())} {local:%H:%M}"
 
-    def _show_banner(self, text: str, *, kind: str, action: str | None = None,
-                     on_action: Callable[[], None] | None = None, timeout_ms: int = 0) -> None:
-        self._banner_action = on_action if action else None
-        self.banner.show_message(text, kind=kind, action=action, timeout_ms=timeout_ms)
 
     def _show_error(self, error: BaseException,
                     retry: Callable[[], None] | None = None) -> None:
-        self._show_banner(describe_error(error), kind="error",
+        self.banner.show_message(describe_error(error), kind="error",
                           action=self.tr("Retry") if retry else None, on_action=retry)
 
     def _show_ok(self, text: str) -> None:
-        self._show_banner(text, kind="ok", timeout_ms=_OK_TIMEOUT_MS)
+        self.banner.show_message(text, kind="ok", timeout_ms=_OK_TIMEOUT_MS)
 
-    def _on_banner_action(self) -> None:
-        action, self._banner_action = self._banner_action, None
-        self.banner.hide()
-        if action is not None:
-            action()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -23,7 +25,8 @@ class Banner(QFrame):
         self._label.setWordWrap(True)
         self._label.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote user text
         self._action = QPushButton()
-        self._action.clicked.connect(self.sig_action)
+        self._action.clicked.connect(self._acted)
+        self._on_action: Callable[[], None] | None = None
         self._close = QPushButton(self.tr("Dismiss"))
         self._close.clicked.connect(self.hide)
         layout.addWidget(self._label, 1)
@@ -34,7 +37,9 @@ class Banner(QFrame):
         self.hide()
 
     def show_message(self, text: str, *, kind: str = "error", action: str | None = None,
-                     timeout_ms: int = 0) -> None:
+                     on_action: Callable[[], None] | None = None, timeout_ms: int = 0) -> None:
+        """Show `text`; with `action`, a button that hides the banner and calls `on_action`."""
+        self._on_action = on_action if action else None
         colors = theme.current()
         color = {"error": colors.error, "warning": colors.warn, "info": colors.accent,
                  "ok": colors.ok}[kind]
@@ -51,6 +56,13 @@ class Banner(QFrame):
             self._timer.start(timeout_ms)
         else:
             self._timer.stop()
+
+    def _acted(self) -> None:
+        callback, self._on_action = self._on_action, None
+        self.hide()
+        if callback is not None:
+            callback()
+        self.sig_action.emit()
 
     @property
     def text(self) -> str:
