@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from factorypulse_desktop import __version__
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -91,6 +91,20 @@ def _build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--password", default="factorypulse-demo", help="password of demo persons")
     _add_url(seed)
     seed.set_defaults(handler=_demo_seed)
+
+    storage = commands.add_parser("storage", help="stored files").add_subparsers(
+        title="storage commands", metavar="ACTION", required=True
+    )
+    verify = storage.add_parser(
+        "verify", help="recompute every stored file's checksum and report what is wrong")
+    _add_url(verify)
+    verify.set_defaults(handler=_storage_verify)
+    cleanup = storage.add_parser(
+        "cleanup", help="remove uploads left unfinished and content no document uses")
+    cleanup.add_argument("--older-than-hours", type=float, default=24.0,
+                         help="unfinished uploads older than this go (default 24)")
+    _add_url(cleanup)
+    cleanup.set_defaults(handler=_storage_cleanup)
     return parser
 
 
@@ -255,3 +269,51 @@ def _launch_gui(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def _owner_psycopg(url: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+def _storage_verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every stored file is intact, 1 when a problem was found."""
+    import psycopg
+
+    from factorypulse_desktop.data.db_errors import friendly_error
+    from factorypulse_desktop.storage.verify import sweep
+
+    with _owner_url(args) as url:
+        try:
+            with _owner_psycopg(url) as conn:
+                problems = sweep(conn)
+                files = conn.execute("SELECT count(*), coalesce(sum(size), 0) FROM "
+                                     "storage_objects WHERE status = 'complete'").fetchone()
+        except psycopg.Error as error:
+            raise friendly_error(error) from error
+    for problem in problems:
+        print(problem)
+    count, size = files
+    print(f"Checked {count} stored file(s), {size} bytes: "
+          + (f"{len(problems)} problem(s)." if problems else "all intact."))
+    return 1 if problems else 0
+
+
+def _storage_cleanup(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from factorypulse_desktop.data.db_errors import friendly_error
+    from factorypulse_desktop.storage import blobs
+
+    removed = 0
+    with _owner_url(args) as url:
+        try:
+            with _owner_psycopg(url) as conn:
+                orgs = [r[0] for r in conn.execute("SELECT id FROM organizations")]
+                for org in orgs:
+                    removed += blobs.cleanup(conn, org, args.older_than_hours)
+        except psycopg.Error as error:
+            raise friendly_error(error) from error
+    print(f"Removed {removed} unfinished upload(s) or unused file(s).")
+    return 0

@@ -10,7 +10,11 @@ import psycopg
 from factorypulse_desktop.domain.errors import UserFacingError
 
 # Errors raised by our own database functions carry a message written for people.
-_OWN_MESSAGE_STATES = {"42501", "22023", "42710", "42704", "P0001"}
+_OWN_MESSAGE_STATES = {
+    "42501", "22023", "42710", "42704", "P0001",
+    # Files (revision 0005): gone or finished, too large, out of order, damaged.
+    "FP409", "FP410", "FP413", "FP416", "FP422",
+}
 
 
 def driver_error(error: BaseException) -> BaseException:
@@ -22,6 +26,13 @@ def driver_error(error: BaseException) -> BaseException:
 def friendly_error(error: BaseException) -> UserFacingError:
     """Translate a driver error into one clear sentence."""
     original = driver_error(error)
+    if isinstance(original, psycopg.Error) and original.sqlstate in _OWN_MESSAGE_STATES \
+            and original.diag.message_primary:
+        # Our functions put what to do next in the hint. (psycopg files our own "FP…"
+        # states under OperationalError, so this comes before the connection errors.)
+        diag = original.diag
+        hint = f" {_sentence(diag.message_hint)}" if diag.message_hint else ""
+        return UserFacingError(_sentence(diag.message_primary or "") + hint)
     if isinstance(original, psycopg.OperationalError):
         text = str(original)
         if "password authentication failed" in text:
@@ -38,10 +49,6 @@ def friendly_error(error: BaseException) -> UserFacingError:
             # A policy's WITH CHECK: the row would not be the person's to write.
             return UserFacingError("You are not allowed to do that: your role does not permit "
                                    "it in this organization.")
-        if original.sqlstate in _OWN_MESSAGE_STATES and diag.message_primary:
-            # Our functions put what to do next in the hint.
-            hint = f" {_sentence(diag.message_hint)}" if diag.message_hint else ""
-            return UserFacingError(_sentence(diag.message_primary) + hint)
         if isinstance(original, psycopg.errors.UniqueViolation):
             return UserFacingError("That already exists; choose another name or number.")
         if isinstance(original, psycopg.errors.CheckViolation):

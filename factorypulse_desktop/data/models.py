@@ -662,6 +662,8 @@ class BlobChunk(Base):
     object_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # sha256 of `data`, computed by the database when the chunk arrives (revision 0005).
+    sha256: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --------------------------------------------------------------------------------------------
