@@ -38,6 +38,13 @@ Progress = blobs.Progress
 Cancelled = blobs.Cancelled
 
 
+def default_journal() -> UploadJournal:
+    """This computer's record of unfinished uploads, next to the saved connections."""
+    from factorypulse_desktop.runtime.profiles import config_dir
+
+    return UploadJournal(config_dir() / "uploads")
+
+
 def workstation() -> str:
     """What the access log records as the place a document was opened from."""
     return f"Factory Pulse Desktop {__version__} on {platform.node()}"[:200]
