@@ -273,8 +273,6 @@ def download(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID, folder: Path
             with os.fdopen(handle, "wb") as sink:
                 blobs.receive(conn, org, version.object_id, sink, progress=progress,
                               cancelled=cancelled)
-                sink.flush()
-                os.fsync(sink.fileno())
             target = unique_path(folder, version.file_name)
             os.replace(temp, target)
         finally:

@@ -23,6 +23,8 @@ from factorypulse_desktop.domain.errors import UserFacingError
 CHUNK_SIZE = 1 << 20
 # Chunks committed together while uploading: what an interrupted upload can lose and resend.
 COMMIT_EVERY = 8
+# Chunks fetched per round trip when reading (the memory a download holds).
+READ_AHEAD = 8
 
 Progress = Callable[[int], None]
 """Called with the number of bytes moved so far."""
@@ -151,7 +153,8 @@ def send(conn: psycopg.Connection[Any], org: uuid.UUID, object_id: uuid.UUID,
     finished = False
     while not finished:
         # A few chunks per transaction: what an interrupted upload loses and sends again.
-        with conn.transaction(), conn.cursor() as cur:
+        # Pipeline mode: the next chunk is read and hashed while the server stores this one.
+        with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
             for _ in range(COMMIT_EVERY):
                 if cancelled is not None and cancelled():
                     raise TransferCancelled()
@@ -210,19 +213,18 @@ def receive(conn: psycopg.Connection[Any], org: uuid.UUID, object_id: uuid.UUID,
     expected_seq = 0
     done = 0
     with conn.transaction(), conn.cursor(name="fp_receive", binary=True) as cur:
-        cur.itersize = 2  # at most two chunks in memory
-        # The server checks each chunk against the sha256 stored when it arrived.
+        cur.itersize = READ_AHEAD
         cur.execute(
-            "SELECT seq, data, sha256(data) = sha256 FROM blob_chunks "
+            "SELECT seq, data, sha256 FROM blob_chunks "
             "WHERE organization_id = %s AND object_id = %s ORDER BY seq",
             (org, object_id),
         )
-        for seq, data, intact in cur:
+        for seq, data, digest in cur:
             if cancelled is not None and cancelled():
                 raise TransferCancelled()
             if seq != expected_seq:
                 raise CorruptContentError(object_id, f"part {expected_seq + 1} is missing")
-            if not intact:
+            if hashlib.sha256(data).digest() != digest:  # the sha256 taken when it arrived
                 raise CorruptContentError(object_id, f"part {seq + 1} does not match its "
                                                      "checksum")
             whole.update(data)

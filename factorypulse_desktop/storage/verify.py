@@ -100,13 +100,13 @@ def _check_object(conn: psycopg.Connection[Any], obj: _Object) -> list[Problem]:
     with conn.cursor(name="fp_sweep", binary=True) as cur:
         cur.itersize = 2
         cur.execute(
-            "SELECT seq, data, sha256(data) = sha256 FROM blob_chunks "
+            "SELECT seq, data, sha256 FROM blob_chunks "
             "WHERE organization_id = %s AND object_id = %s ORDER BY seq", (obj.org, obj.id))
-        for seq, data, intact in cur:
+        for seq, data, digest in cur:
             seqs.append(seq)
             size += len(data)
             whole.update(data)
-            if not intact:
+            if hashlib.sha256(data).digest() != digest:
                 bad_chunks.append(seq)
     found: list[Problem] = []
     if seqs != list(range(obj.chunk_count)):
