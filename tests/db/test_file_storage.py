@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from rls_support import org_id, owner_conn, person_conn
 from support import profile_for
 
 from factorypulse_desktop.domain.errors import UserFacingError
-from factorypulse_desktop.services import document_files, documents
+from factorypulse_desktop.services import document_files, documents, project_detail
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.document_files import UploadRequest
 from factorypulse_desktop.services.upload_journal import UploadJournal
@@ -553,3 +554,33 @@ def test_open_copy_saved_in_its_application_becomes_version_2(
     assert again.version_number == 2
     row = documents.load_document(engineer, acme, done.document_id)
     assert row.current_version == 2 and row.file_size == 5000 + 7
+
+
+# -- T-CONC-05 ---------------------------------------------------------------------------------
+def test_T_CONC_05_document_and_project_edits_never_conflict(
+        demo_db: Any, engineer: Workspace, sales: Workspace, acme: uuid.UUID,
+        tmp_path: Path) -> None:
+    """Chosen rule: a document and its project are separate records, each with its own lock
+    version; editing one is never a conflict for someone editing the other."""
+    with person_conn(demo_db, "acme.sales") as conn:
+        row = conn.execute(
+            "INSERT INTO projects (organization_id, title, customer_id) SELECT %s, "
+            "'Conveyor frame', id FROM contacts WHERE organization_id = %s AND type = "
+            "'customer' LIMIT 1 RETURNING id", (acme, acme)).fetchone()
+    assert row is not None
+    project = uuid.UUID(str(row[0]))
+    done = upload(engineer, acme, write_file(tmp_path, "frame.dxf", 300), project,
+                  title="Frame drawing")
+    detail = project_detail.load_project(sales, project)
+    document = documents.load_document(engineer, acme, done.document_id)
+    # Both people opened their record; the engineer saves the document first.
+    saved = documents.save_document(engineer, acme, done.document_id, document.version,
+                                    documents.DocumentEdit("Frame drawing rev B", "drawing",
+                                                           "internal"))
+    version = project_detail.save_project(sales, project, detail.version,
+                                          replace(detail.edit, title="Conveyor frame, 2 m"))
+    assert saved.version == document.version + 1
+    assert version == detail.version + 1
+    assert project_detail.load_project(sales, project).title == "Conveyor frame, 2 m"
+    assert documents.load_document(engineer, acme, done.document_id).title == \
+        "Frame drawing rev B"
