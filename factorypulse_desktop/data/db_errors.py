@@ -26,6 +26,11 @@ def driver_error(error: BaseException) -> BaseException:
 def friendly_error(error: BaseException) -> UserFacingError:
     """Translate a driver error into one clear sentence."""
     original = driver_error(error)
+    if isinstance(original, psycopg.Error) and (original.diag.message_primary or "").startswith(
+            "new row violates row-level security"):
+        # A policy's WITH CHECK: the row would not be the person's to write.
+        return UserFacingError("You are not allowed to do that: your role does not permit "
+                               "it in this organization.")
     if isinstance(original, psycopg.Error) and original.sqlstate in _OWN_MESSAGE_STATES \
             and original.diag.message_primary:
         # Our functions put what to do next in the hint. (psycopg files our own "FP…"
@@ -45,10 +50,6 @@ def friendly_error(error: BaseException) -> UserFacingError:
         )
     if isinstance(original, psycopg.Error):
         diag = original.diag
-        if (diag.message_primary or "").startswith("new row violates row-level security"):
-            # A policy's WITH CHECK: the row would not be the person's to write.
-            return UserFacingError("You are not allowed to do that: your role does not permit "
-                                   "it in this organization.")
         if isinstance(original, psycopg.errors.UniqueViolation):
             return UserFacingError("That already exists; choose another name or number.")
         if isinstance(original, psycopg.errors.CheckViolation):

@@ -76,6 +76,9 @@ WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 DEFAULT_WORKING_DAYS = frozenset(range(5))
 MAX_NAME = 200
 MAX_HOLIDAY_LABEL = 100
+# The largest document file an administrator may allow, in MiB (the default is 1 GiB).
+MAX_FILE_LIMIT_MIB = 16 * 1024
+DEFAULT_FILE_LIMIT_MIB = 1024
 
 # Active ISO 4217 codes of money in circulation (no funds, metals or test codes).
 _ISO_4217 = """
@@ -188,8 +191,14 @@ class OrgSettings:
     locale: str = "en_US"
     working_days: frozenset[int] = DEFAULT_WORKING_DAYS
     holidays: tuple[Holiday, ...] = ()
+    # The largest file people may upload (the documents bucket's max_file_size), in MiB.
+    max_file_mib: int = DEFAULT_FILE_LIMIT_MIB
     version: int = field(default=0, compare=False)
 
+
+MIB = 1024 * 1024
+_FILE_LIMIT = ("(SELECT b.max_file_size FROM storage_buckets b WHERE b.organization_id = o.id "
+               "AND b.name = 'documents')")
 
 # -- helpers --------------------------------------------------------------------------------
 
@@ -488,6 +497,9 @@ def check_settings(settings: OrgSettings) -> OrgSettings:
         if holiday.date in seen:
             raise UserFacingError(f"The holiday on {holiday.date.isoformat()} is listed twice.")
         seen[holiday.date] = label
+    if not 1 <= settings.max_file_mib <= MAX_FILE_LIMIT_MIB:
+        raise UserFacingError(
+            f"The largest file must be between 1 MB and {MAX_FILE_LIMIT_MIB:,} MB.")
     return OrgSettings(
         name=name,
         timezone=check_timezone(settings.timezone),
@@ -495,6 +507,7 @@ def check_settings(settings: OrgSettings) -> OrgSettings:
         locale=check_locale(settings.locale),
         working_days=days,
         holidays=tuple(sorted(Holiday(d, label) for d, label in seen.items())),
+        max_file_mib=settings.max_file_mib,
         version=settings.version,
     )
 
@@ -536,7 +549,8 @@ def _holidays(raw: object) -> tuple[Holiday, ...]:
     return tuple(sorted(Holiday(d, label) for d, label in found.items()))
 
 
-def _from_row(name: str, settings: Mapping[str, Any] | None, version: int) -> OrgSettings:
+def _from_row(name: str, settings: Mapping[str, Any] | None, version: int,
+              max_file_size: int | None) -> OrgSettings:
     raw = dict(settings or {})
     locale, currency = organization_locale(_RawSettings(raw))
     timezone = raw.get("timezone")
@@ -547,6 +561,7 @@ def _from_row(name: str, settings: Mapping[str, Any] | None, version: int) -> Or
         locale=locale,
         working_days=_working_days(raw.get("working_days")),
         holidays=_holidays(raw.get("holidays")),
+        max_file_mib=max(1, (max_file_size or DEFAULT_FILE_LIMIT_MIB * MIB) // MIB),
         version=version,
     )
 
@@ -567,12 +582,13 @@ def _settings_patch(settings: OrgSettings) -> dict[str, Any]:
 def load_settings(ws: Workspace, org_id: uuid.UUID) -> OrgSettings:
     """The organization's name and settings with the row's current lock version."""
     row = units.read(ws, lambda conn: conn.execute(
-        text("SELECT name, settings, version FROM organizations WHERE id = :id"),
+        text("SELECT name, settings, version, " + _FILE_LIMIT + " AS max_file_size "
+             "FROM organizations o WHERE id = :id"),
         {"id": org_id},
     ).one_or_none())
     if row is None:
         raise UserFacingError("You are not a member of this organization.")
-    return _from_row(row.name, row.settings, row.version)
+    return _from_row(row.name, row.settings, row.version, row.max_file_size)
 
 
 def save_settings(
@@ -610,7 +626,11 @@ def save_settings(
                 "Someone else changed these settings while you were editing them. Your changes "
                 "are still in the form: reload to see theirs, then make your changes again."
             )
-    return _from_row(row.name, row.settings, row.version)
+        # The database refuses larger uploads from then on (revision 0005's trigger).
+        conn.execute(text("UPDATE storage_buckets SET max_file_size = :size "
+                          "WHERE organization_id = :id AND name = 'documents'"),
+                     {"size": clean.max_file_mib * MIB, "id": org_id})
+    return _from_row(row.name, row.settings, row.version, clean.max_file_mib * MIB)
 
 
 def _check_server_timezone(conn: Connection, name: str) -> None:

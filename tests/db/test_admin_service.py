@@ -6,6 +6,7 @@ acme.sales) through `auth.sign_in`, exactly as the app does.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -262,7 +263,25 @@ def test_settings_read_the_demo_data(admin_ws: Workspace) -> None:
         "America/Chicago", "USD", "en_US")
     assert settings.working_days == frozenset({0, 1, 2, 3, 4})
     assert Holiday(dt.date(2026, 12, 25), "") in settings.holidays
+    assert settings.max_file_mib == 1024  # the documents bucket's default limit
     assert settings.version >= 1
+
+
+def test_largest_file_setting_is_the_limit_the_database_enforces(
+        admin_ws: Workspace, demo_db: Any) -> None:
+    org = _acme(admin_ws)
+    loaded = admin.load_settings(admin_ws, org)
+    saved = admin.save_settings(admin_ws, org, dataclasses.replace(loaded, max_file_mib=5),
+                                loaded.version)
+    assert saved.max_file_mib == 5
+    assert admin.load_settings(admin_ws, org).max_file_mib == 5
+    with owner_conn(demo_db) as conn:
+        row = conn.execute("SELECT max_file_size FROM storage_buckets WHERE organization_id = %s "
+                           "AND name = 'documents'", (org,)).fetchone()
+    assert row == (5 * 1024 * 1024,)
+    with pytest.raises(UserFacingError, match="between 1 MB and"):
+        admin.save_settings(admin_ws, org, dataclasses.replace(saved, max_file_mib=0),
+                            saved.version)
 
 
 def test_settings_round_trip_keeps_unknown_keys(admin_ws: Workspace, demo_db: Any) -> None:

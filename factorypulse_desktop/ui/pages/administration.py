@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -278,6 +279,14 @@ class AdministrationPage(QWidget):
         add_form_row(form, self.tr("Currency"), self.currency_box)
         add_form_row(form, self.tr("Language and country"), self.locale_box)
         form.addRow("", self.format_preview)
+        self.file_limit_box = QSpinBox()
+        self.file_limit_box.setRange(1, admin.MAX_FILE_LIMIT_MIB)
+        self.file_limit_box.setSuffix(" MB")
+        self.file_limit_box.setFixedWidth(140)
+        self.file_limit_box.setToolTip(self.tr(
+            "Uploads larger than this are refused before they start. Large files make the "
+            "database and its backups large."))
+        add_form_row(form, self.tr("Largest file"), self.file_limit_box)
         layout.addLayout(form)
         self.currency_box.currentTextChanged.connect(self._update_preview)
         self.locale_box.currentTextChanged.connect(self._update_preview)
@@ -585,13 +594,14 @@ class AdministrationPage(QWidget):
             self.locale_box.setEditText(settings.locale)
         for day, box in enumerate(self.day_boxes):
             box.setChecked(day in settings.working_days)
+        self.file_limit_box.setValue(settings.max_file_mib)
         self._holidays = list(settings.holidays)
         self._fill_holidays()
         self._update_preview()
 
     def _set_settings_enabled(self, enabled: bool) -> None:
         for widget in (self.name_edit, self.timezone_box, self.currency_box, self.locale_box,
-                       *self.day_boxes, self.holiday_date, self.holiday_label,
+                       self.file_limit_box, *self.day_boxes, self.holiday_date, self.holiday_label,
                        self.holiday_add_button, self.holiday_table, self.save_button,
                        self.revert_button):
             widget.setEnabled(enabled)
@@ -658,6 +668,7 @@ class AdministrationPage(QWidget):
             raise UserFacingError(self.tr("Choose at least one working day."))
         return OrgSettings(name=name, timezone=timezone, currency=currency, locale=locale,
                            working_days=days, holidays=tuple(self._holidays),
+                           max_file_mib=self.file_limit_box.value(),
                            version=self._settings.version if self._settings else 0)
 
     def save_settings(self) -> None:
