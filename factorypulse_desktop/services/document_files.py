@@ -337,3 +337,13 @@ def discard_pending(ws: Workspace, org: uuid.UUID, journal: UploadJournal,
     with _connect(ws) as conn:
         blobs.cancel(conn, org, item.object_id)
     journal.forget(item.object_id)
+
+
+def tidy_up(ws: Workspace, org: uuid.UUID, journal: UploadJournal | None = None) -> int:
+    """The janitor, run at each sign-in: uploads unfinished for a day and content no version
+    uses are removed (for the whole organization); this computer forgets uploads that are
+    gone. Returns how many stored objects were removed."""
+    with _connect(ws) as conn:
+        removed = blobs.cleanup(conn, org)
+    resume_pending(ws, org, journal or default_journal())
+    return removed

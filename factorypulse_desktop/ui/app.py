@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import uuid
@@ -241,6 +242,8 @@ class DesktopApp(QObject):
             if hasattr(page, "set_organization"):
                 following: OrganizationPage = page  # type: ignore[assignment]
                 following.set_organization(organization_id)
+        self.runner.run(functools.partial(_tidy_files, self.workspace, organization_id),
+                        on_error=lambda error: log.warning("Tidying files failed: %s", error))
 
     def open_palette(self) -> SearchPalette | None:
         window, workspace = self.window, self.workspace
@@ -386,3 +389,10 @@ def run_gui(*, demo: bool = False, smoke_test: bool = False,
             0, lambda: (print("main window ready", flush=True), qt_app.quit())))
     app.start()
     return qt_app.exec()
+
+
+def _tidy_files(workspace: auth.Workspace, organization_id: uuid.UUID) -> None:
+    """Remove abandoned uploads (T-FILE-02's janitor); runs on a worker."""
+    from factorypulse_desktop.services import document_files
+
+    document_files.tidy_up(workspace, organization_id)

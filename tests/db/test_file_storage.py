@@ -27,7 +27,7 @@ from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import document_files, documents, project_detail
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.document_files import UploadRequest
-from factorypulse_desktop.services.upload_journal import UploadJournal
+from factorypulse_desktop.services.upload_journal import PendingUpload, UploadJournal
 from factorypulse_desktop.storage import blobs
 from factorypulse_desktop.storage.verify import sweep
 
@@ -220,18 +220,24 @@ def test_T_FILE_02_cut_connection_leaves_no_document_and_resumes(
 def test_T_FILE_02_abandoned_upload_is_cleaned_up(
         demo_db: Any, engineer: Workspace, acme: uuid.UUID, tmp_path: Path) -> None:
     before = object_count(demo_db, acme)
+    source = write_file(tmp_path, "left.bin", 3 * MIB)
+    journal = UploadJournal(tmp_path / "journal")
     with person_conn(demo_db, "acme.engineering", autocommit=True) as conn:
         store = blobs.bucket(conn, acme)
         object_id = blobs.begin_upload(conn, acme, store, 3 * MIB, None)
-        blobs.send(conn, acme, object_id, io.BytesIO(b"x" * MIB))
-        # A day later nobody resumed it (a killed app): the janitor removes it.
-        assert blobs.cleanup(conn, acme, stale_hours=24) == 0
+        with source.open("rb") as half:
+            blobs.send(conn, acme, object_id, io.BytesIO(half.read(MIB)))
+    journal.record(PendingUpload.of(acme, source, 3 * MIB, object_id))
+    # Within the day the upload stays resumable: the janitor (run at every sign-in) keeps it.
+    assert document_files.tidy_up(engineer, acme, journal) == 0
+    assert [p.object_id for p in journal.pending(acme)] == [object_id]
     with owner_conn(demo_db) as conn:
         conn.execute("SET session_replication_role = replica")  # keep tg_touch out of it
         conn.execute("UPDATE storage_objects SET updated_at = now() - interval '25 hours' "
                      "WHERE id = %s", (object_id,))
-    with person_conn(demo_db, "acme.engineering", autocommit=True) as conn:
-        assert blobs.cleanup(conn, acme) == 1
+    # A day later nobody resumed it (a killed app): it goes, and this computer forgets it.
+    assert document_files.tidy_up(engineer, acme, journal) == 1
+    assert journal.pending(acme) == []
     assert object_count(demo_db, acme) == before
 
 
