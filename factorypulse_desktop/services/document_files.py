@@ -27,6 +27,7 @@ from psycopg.conninfo import make_conninfo
 
 from factorypulse_desktop import __version__
 from factorypulse_desktop.data.db_errors import friendly_error
+from factorypulse_desktop.data.io_guard import check_current_thread
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.filenames import display_name, unique_path
 from factorypulse_desktop.services.upload_journal import PendingUpload, UploadJournal
@@ -81,6 +82,7 @@ class Uploaded:
 
 @contextlib.contextmanager
 def _connect(ws: Workspace) -> Iterator[psycopg.Connection[Any]]:
+    check_current_thread()  # a transfer on the GUI thread would freeze the window
     try:
         conn = psycopg.connect(make_conninfo(ws.conninfo(), application_name=TRANSFER_NAME),
                                autocommit=True)

@@ -381,3 +381,42 @@ def test_ctrl_enter_submits_and_escape_asks_before_discarding(
     monkeypatch.setattr(dialog, "confirm_discard", lambda: True)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
+
+
+def test_attachments_become_the_new_projects_documents(
+    qtbot: QtBot, open_dialog: Callable[..., Opened], tmp_path: Path,
+) -> None:
+    opened = open_dialog()
+    dialog = opened.dialog
+    drawing = tmp_path / "bracket.dxf"
+    drawing.write_text("0\nSECTION\n2\nENTITIES\n0\nENDSEC\n0\nEOF\n")
+    spec = tmp_path / "spec.txt"
+    spec.write_text("3 mm S235, deburred, zinc plated\n")
+    picked = [[drawing], [spec]]
+    dialog.attachments._choose_files = lambda _parent: picked.pop(0)
+    dialog.attachments.add_button.click()
+    dialog.attachments.add_button.click()
+    dialog.attachments.add_paths([drawing])  # twice is once
+    assert dialog.attachments.paths() == [drawing, spec]
+    assert dialog.is_dirty()
+    fill(dialog, qtbot, "Attach GmbH")
+    with qtbot.waitSignal(dialog.sig_attachments_opened, timeout=15000) as opened_upload:
+        create(dialog, qtbot)
+    upload = opened_upload.args[0]
+    assert "upload window" in dialog.success_customer.text()
+    qtbot.waitUntil(lambda: upload.ready, timeout=10000)
+    with qtbot.waitSignal(upload.sig_uploaded, timeout=20000) as done:
+        upload.start()
+    assert len(done.args[0]) == 2
+    project = dialog.created
+    assert project is not None
+
+    def titles() -> list[str]:
+        with owner_conn(opened.db) as conn:
+            return sorted(r[0] for r in conn.execute(
+                "SELECT file_name FROM documents WHERE project_id = %s", (project.project_id,)))
+
+    assert off_gui(titles) == ["bracket.dxf", "spec.txt"]
+    upload.close()
+    dialog.new_intake()
+    assert dialog.attachments.paths() == []

@@ -55,8 +55,11 @@ from factorypulse_desktop.services import intake as intake_service
 from factorypulse_desktop.services.auth import Workspace
 from factorypulse_desktop.services.intake import CustomerMatch, IntakeResult
 from factorypulse_desktop.ui import theme
+from factorypulse_desktop.ui.dialogs.upload_dialog import UploadDialog
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
+from factorypulse_desktop.ui.widgets.attachment_list import AttachmentList, ChooseFiles
 from factorypulse_desktop.ui.widgets.banner import Banner
+from factorypulse_desktop.ui.widgets.file_drop import FileDropTarget
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 
 __all__ = ["FIELD_ORDER", "IntakeDialog"]
@@ -194,9 +197,15 @@ class IntakeDialog(QDialog):
     """Existing customers matching the typed company name were listed (`list[CustomerMatch]`,
     exact matches first; empty when none match)."""
 
+    sig_attachments_opened = Signal(object)
+    """The upload window for the new project's attachments opened (the `UploadDialog`)."""
+
     def __init__(self, runner: TaskRunner, workspace: Workspace, organization_id: uuid.UUID,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 choose_files: ChooseFiles | None = None) -> None:
         super().__init__(parent)
+        self._choose_files = choose_files
+        self.upload_dialog: UploadDialog | None = None
         self._runner = runner
         self._workspace = workspace
         self._organization_id = organization_id
@@ -450,6 +459,12 @@ class IntakeDialog(QDialog):
         self.tags.setPlaceholderText(self.tr("Comma-separated, e.g. laser, brackets"))
         self._field("tags", self.tags)
         self._add_row(self.tr("Tags"), "tags")
+        # Drawings, specifications, BOM: uploaded to the new project once it exists.
+        self.attachments = (AttachmentList(choose_files=self._choose_files)
+                            if self._choose_files else AttachmentList())
+        self._field("attachments", self.attachments)
+        self._add_row(self.tr("Attachments"), "attachments")
+        FileDropTarget.install(self, self.attachments.add_paths)
 
         for name in ("company", "contact_name", "email", "phone", "title", "estimated_value",
                      "tags"):
@@ -640,7 +655,9 @@ class IntakeDialog(QDialog):
                                 self.contact_name, self.email, self.phone, self.title,
                                 self.description, self.priority, self.estimated_value,
                                 self.target_date_set, self.target_date, self.notes, self.tags,
-                                self.cancel_button, self.submit_button]
+                                self.attachments.list, self.attachments.add_button,
+                                self.attachments.remove_button, self.cancel_button,
+                                self.submit_button]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
@@ -718,7 +735,8 @@ class IntakeDialog(QDialog):
                  self.phone.text(), self.title.text(), self.description.toPlainText(),
                  self.estimated_value.text(), self.notes.toPlainText(), self.tags.text())
         return (any(t.strip() for t in texts) or self.target_date_set.isChecked()
-                or self._priority_chosen or self._chosen is not None)
+                or self._priority_chosen or self._chosen is not None
+                or bool(self.attachments.paths()))
 
     def submit(self) -> None:
         """Check the form, then create the project off the GUI thread."""
@@ -802,6 +820,7 @@ class IntakeDialog(QDialog):
                 edit.clear()
             self.description.clear()
             self.notes.clear()
+            self.attachments.clear()
             self.target_date_set.setChecked(False)
             self.target_date.setDate(QDate.currentDate())
         finally:
@@ -1106,7 +1125,25 @@ class IntakeDialog(QDialog):
             else self.tr("Filed under the existing customer; no new customer was created."))
         self.stack.setCurrentWidget(self.success_page)
         self.open_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._upload_attachments(result)
         self.sig_created.emit(result)
+
+    def _upload_attachments(self, result: IntakeResult) -> None:
+        """Hand the attachments to an upload window for the new project (it walks folders
+        and sends the files off the GUI thread, with progress and Cancel)."""
+        paths = self.attachments.paths()
+        if not paths:
+            return
+        self.success_customer.setText(
+            self.success_customer.text() + " " + self.tr(
+                "The attachments go to the project in the upload window: check their "
+                "category and click Upload."))
+        dialog = UploadDialog(self._runner, self._workspace, self._organization_id, paths,
+                              project_id=result.project_id, parent=self.parentWidget())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.upload_dialog = dialog
+        dialog.show()
+        self.sig_attachments_opened.emit(dialog)
 
     def _failed(self, error: BaseException) -> None:
         # What was typed stays: the person corrects it and submits again.
