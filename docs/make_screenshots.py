@@ -84,6 +84,45 @@ def main() -> int:
         qt_app.processEvents()
         save(window, "project-page.png")
         page.sig_back.emit()
+        window.show_area("documents")
+        wait_until(qt_app, lambda: hasattr(window.stack.currentWidget(), "panel"))
+        documents = window.stack.currentWidget().panel  # type: ignore[attr-defined]
+        wait_until(qt_app, lambda: documents.loaded)
+        qt_app.processEvents()
+        save(window, "documents.png")
+        pdf = next(r for r in documents.model.rows() if (r.file_name or "").endswith(".pdf"))
+        documents.preview(pdf)
+        preview = documents.dialog
+        wait_until(qt_app, lambda: preview.shows_image)
+        qt_app.processEvents()
+        save(preview, "document-preview.png")
+        preview.close()
+        # The project with the most documents, on its Documents tab.
+        counts: dict[object, int] = {}
+        for row in documents.model.rows():
+            counts[row.project_id] = counts.get(row.project_id, 0) + 1
+        app.open_project(max(counts, key=lambda key: counts[key]))  # type: ignore[arg-type]
+        page = window.stack.currentWidget().project_page  # type: ignore[attr-defined]
+        wait_until(qt_app, lambda: page.documents_panel is not None
+                   and page.documents_panel.loaded)
+        page.tabs.setCurrentWidget(page.documents_tab)
+        qt_app.processEvents()
+        save(window, "project-documents.png")
+        # A folder of drawings dropped on the tab, uploaded.
+        folder = base / "Drawings rev C"
+        (folder / "details").mkdir(parents=True)
+        for name, size in (("housing.step", 2_400_000), ("housing.pdf", 180_000),
+                           ("details/bracket.dxf", 64_000), ("bom.csv", 3_000)):
+            (folder / name).write_bytes(os.urandom(size))
+        page.documents_panel.upload_paths([folder])
+        upload = page.documents_panel.dialog
+        wait_until(qt_app, lambda: upload.ready and upload.table.rowCount() == 4)
+        upload.start()
+        wait_until(qt_app, lambda: not upload.uploading and upload.uploaded())
+        qt_app.processEvents()
+        save(upload, "upload.png")
+        upload.close()
+        page.sig_back.emit()
         window.show_area("contacts")
         contacts = window.stack.currentWidget()
         wait_until(qt_app, lambda: contacts.model.rowCount() > 0)  # type: ignore[attr-defined]

@@ -267,9 +267,6 @@ def _launch_gui(args: argparse.Namespace) -> int:
     return run_gui(demo=args.demo, smoke_test=args.smoke_test)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
-
 
 def _owner_psycopg(url: str) -> Any:
     import psycopg
@@ -317,3 +314,7 @@ def _storage_cleanup(args: argparse.Namespace) -> int:
             raise friendly_error(error) from error
     print(f"Removed {removed} unfinished upload(s) or unused file(s).")
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from drops import drag, drop
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from support import off_gui, profile_for
 
@@ -104,29 +104,6 @@ def write(path: Path, size: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(i % 251 for i in range(size)))
     return path
-
-
-def drag(widget: QWidget, urls: list[QUrl]) -> tuple[bool, QMimeData]:
-    """Drag `urls` over the widget's viewport; whether it would take them."""
-    mime = QMimeData()
-    mime.setUrls(urls)
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(_receiver(widget), enter)
-    return enter.isAccepted(), mime
-
-
-def drop(widget: QWidget, paths: list[Path]) -> None:
-    accepted, mime = drag(widget, [QUrl.fromLocalFile(str(p)) for p in paths])
-    assert accepted
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(_receiver(widget), event)
-
-
-def _receiver(widget: QWidget) -> QWidget:
-    viewport = getattr(widget, "viewport", None)
-    return viewport() if callable(viewport) else widget
 
 
 def names(dialog: UploadDialog) -> list[str]:

@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QFont
 from factorypulse_desktop.domain.enums import PersonStatus, Role
 from factorypulse_desktop.services.admin import PersonRow
 from factorypulse_desktop.ui import theme
+from factorypulse_desktop.ui.models.row_sync import update_in_place
 
 _CONTEXT = "PeopleTableModel"
 
@@ -101,23 +102,7 @@ class PeopleTableModel(QAbstractTableModel):
         Changed people are updated, people who are gone removed, new ones appended (a sorting
         proxy puts them in their place).
         """
-        wanted = {r.person_id: r for r in rows}
-        for index in range(len(self._rows) - 1, -1, -1):
-            if self._rows[index].person_id not in wanted:
-                self.beginRemoveRows(QModelIndex(), index, index)
-                del self._rows[index]
-                self.endRemoveRows()
-        last_column = self.columnCount() - 1
-        for index, old in enumerate(self._rows):
-            new = wanted.pop(old.person_id)
-            if new != old:
-                self._rows[index] = new
-                self.dataChanged.emit(self.index(index, 0), self.index(index, last_column))
-        if wanted:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(wanted) - 1)
-            self._rows.extend(wanted.values())
-            self.endInsertRows()
+        update_in_place(self, self._rows, rows, lambda r: r.person_id)
 
     def rows(self) -> list[PersonRow]:
         return list(self._rows)

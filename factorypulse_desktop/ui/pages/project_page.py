@@ -72,6 +72,7 @@ from factorypulse_desktop.ui.events import ChangeBus
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
+from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 
 __all__ = ["ProjectPage", "StageStepper", "StepRow"]
@@ -534,6 +535,7 @@ class ProjectPage(QWidget):
         self.conflict_dialog: ConflictDialog | None = None
         self.move_dialog: MoveDialog | None = None
         self.step_rows: list[StepRow] = []
+        self._bus = bus
         self._build()
         self.setStyleSheet(_stylesheet(theme.current()))
         if bus is not None:
@@ -621,10 +623,12 @@ class ProjectPage(QWidget):
         self.tabs.addTab(self._build_people(), self.tr("People"))
         self.tabs.addTab(self._build_history(), self.tr("History"))
         self.tabs.currentChanged.connect(lambda _index: self.history_table.resizeRowsToContents())
+        # The Documents tab is filled once the project (and so its organization) is known.
+        self.documents_tab = QWidget()
+        QVBoxLayout(self.documents_tab).setContentsMargins(0, 0, 0, 0)
+        self.documents_panel: DocumentsPanel | None = None
+        self.tabs.addTab(self.documents_tab, self.tr("Documents"))
         for title, icon_name, text in (
-            (self.tr("Documents"), "documents", self.tr(
-                "Drawings, specifications, quotes and certificates of this project, with "
-                "versions, previews and links to Google Drive.")),
             (self.tr("Reviews && approvals"), "approvals", self.tr(
                 "Engineering, QA and production reviews with their risks, and the approvals "
                 "this project waits for.")),
@@ -930,7 +934,25 @@ class ProjectPage(QWidget):
         self._update_buttons()
         if not self._pickers_requested:
             self._load_pickers()
+        if self.documents_panel is None:
+            self._add_documents_panel(detail.organization_id)
         self.sig_loaded.emit(detail)
+
+    def _add_documents_panel(self, organization_id: uuid.UUID) -> None:
+        panel = DocumentsPanel(self._runner, self._workspace, organization_id,
+                               self._formatter, project_id=self._project_id)
+        panel.sig_count_changed.connect(self._documents_counted)
+        layout = self.documents_tab.layout()
+        assert layout is not None
+        layout.addWidget(panel)
+        self.documents_panel = panel
+        if self._bus is not None:
+            self._bus.subscribe("documents", panel.on_documents_changed)
+
+    def _documents_counted(self, count: int) -> None:
+        index = self.tabs.indexOf(self.documents_tab)
+        self.tabs.setTabText(index, self.tr("Documents ({count})").format(count=count)
+                             if count else self.tr("Documents"))
 
     def _set_loaded(self, loaded: bool) -> None:
         for widget in (self.tabs, self.move_button, self.advance_button,

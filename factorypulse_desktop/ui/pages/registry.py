@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.formatting import Formatter
     from factorypulse_desktop.ui.tasks import TaskRunner
 
-PAGE_AREAS = frozenset({"dashboard", "projects", "contacts", "administration"})
+PAGE_AREAS = frozenset({"dashboard", "projects", "contacts", "documents", "administration"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,13 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
                                 formatter=ctx.formatter)
         ctx.bus.subscribe("contacts", contacts.on_contacts_changed)
         return contacts
+    if key == "documents":
+        from factorypulse_desktop.ui.pages.documents import DocumentsPage
+
+        documents = DocumentsPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter)
+        ctx.bus.subscribe("documents", documents.on_documents_changed)
+        documents.sig_open_project.connect(ctx.open_project)
+        return documents
     if key == "administration":
         from factorypulse_desktop.ui.pages.administration import AdministrationPage
 
