@@ -19,7 +19,7 @@ import pytest
 from drops import drop
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from support import DEMO_PASSWORD, off_gui, profile_for
+from support import DEMO_PASSWORD, off_gui, one_page_pdf, profile_for
 
 from factorypulse_desktop.services import documents
 from factorypulse_desktop.services.auth import Workspace, sign_in
@@ -38,30 +38,6 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "db"))
 from rls_support import owner_conn
 
 WAIT = 20000
-
-
-def one_page_pdf(text: str) -> bytes:
-    """A minimal valid PDF with one line of text (offsets computed, no library)."""
-    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 from PySide6.QtGui import QImage, QImageReader
+from support import one_page_pdf
 
 from factorypulse_desktop.preview import runner
 from factorypulse_desktop.preview.runner import (
@@ -50,30 +51,6 @@ def _zero_rows_idat(width_bytes: int, height: int) -> bytes:
     row = bytes(1 + width_bytes)  # filter byte + pixels
     parts = [compressor.compress(row) for _ in range(height)]
     return b"".join([*parts, compressor.flush()])
-
-
-def _minimal_pdf(text: str = "Hello") -> bytes:
-    """One US-letter page drawing `text`; the xref offsets are computed, not hand-counted."""
-    content = f"BT /F1 96 Tf 72 500 Td ({text}) Tj ET".encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    body = b"%PDF-1.7\n"
-    offsets = []
-    for number, obj in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
-    xref_at = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref_at)
-    return body
 
 
 def _zeros(total: int, chunk: int = MIB) -> Iterator[bytes]:
@@ -225,7 +202,7 @@ def test_svg_named_png_never_reaches_the_svg_decoder(tmp_path: Path) -> None:
 def test_small_pdf_renders_first_page(tmp_path: Path,
                                       started: list[subprocess.Popen[bytes]]) -> None:
     source = tmp_path / "offer.pdf"
-    source.write_bytes(_minimal_pdf())
+    source.write_bytes(one_page_pdf("Hello"))
 
     result = render_preview(source, "pdf", tmp_path, max_side=200)
 

@@ -10,6 +10,7 @@ the stored ones.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,14 +21,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -55,6 +54,7 @@ from factorypulse_desktop.ui.models.documents_model import (
     human_size,
 )
 from factorypulse_desktop.ui.tasks import TaskRunner, TaskState, describe_error
+from factorypulse_desktop.ui.widgets.asking import ask_folder, ask_yes
 from factorypulse_desktop.ui.widgets.banner import Banner
 
 __all__ = ["DocumentDialog"]
@@ -109,8 +109,8 @@ class DocumentDialog(QDialog):
         """What the form was filled from: its version is what a save expects."""
         self.versions: list[VersionRow] = []
         self.loaded = False
-        self.choose_folder: Callable[[], Path | None] = self._ask_folder
-        self.confirm: Callable[[str, str], bool] = self._ask
+        self.choose_folder: Callable[[], Path | None] = lambda: ask_folder(self)
+        self.confirm: Callable[[str, str], bool] = functools.partial(ask_yes, self)
         self._build()
         self._fill_form(row)
         self.reload()
@@ -366,15 +366,3 @@ class DocumentDialog(QDialog):
 
     def _show_error(self, error: BaseException) -> None:
         self.banner.show_message(describe_error(error), kind="error")
-
-    def _ask_folder(self) -> Path | None:
-        chosen = QFileDialog.getExistingDirectory(self, self.tr("Save the file in"))
-        return Path(chosen) if chosen else None
-
-    def _ask(self, title: str, question: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, title, question,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Yes

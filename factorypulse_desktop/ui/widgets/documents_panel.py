@@ -10,6 +10,7 @@ offers to store it as a new version.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +20,11 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -46,6 +45,7 @@ from factorypulse_desktop.ui.models.documents_model import (
     provider_label,
 )
 from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner, TaskState, describe_error
+from factorypulse_desktop.ui.widgets.asking import ask_files, ask_folder, ask_yes
 from factorypulse_desktop.ui.widgets.banner import Banner
 
 __all__ = ["DocumentsPanel", "SaveChangesPrompt"]
@@ -115,9 +115,9 @@ class DocumentsPanel(QWidget):
         self.dialog: QWidget | None = None
         """The dialog this panel opened last (preview, details, upload), for tests."""
         # Replaced in tests so no modal dialog opens and nothing leaves the test.
-        self.choose_files: Callable[[], list[Path]] = self._ask_files
-        self.choose_folder: Callable[[], Path | None] = self._ask_folder
-        self.confirm: Callable[[str, str], bool] = self._ask
+        self.choose_files: Callable[[], list[Path]] = lambda: ask_files(self)
+        self.choose_folder: Callable[[], Path | None] = lambda: ask_folder(self)
+        self.confirm: Callable[[str, str], bool] = functools.partial(ask_yes, self)
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.open_local: Callable[[Path], object] = (
             lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
@@ -654,19 +654,3 @@ class DocumentsPanel(QWidget):
 
     def _show_error(self, error: BaseException) -> None:
         self.banner.show_message(describe_error(error), kind="error")
-
-    def _ask_files(self) -> list[Path]:
-        chosen, _filter = QFileDialog.getOpenFileNames(self, self.tr("Choose files"))
-        return [Path(name) for name in chosen]
-
-    def _ask_folder(self) -> Path | None:
-        chosen = QFileDialog.getExistingDirectory(self, self.tr("Save the file in"))
-        return Path(chosen) if chosen else None
-
-    def _ask(self, title: str, question: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, title, question,
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                          self)
-        box.setTextFormat(Qt.TextFormat.PlainText)  # quotes titles and host names
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        return box.exec() == QMessageBox.StandardButton.Yes
