@@ -12,6 +12,7 @@ Blocking (network): call these from the task runner, never on the GUI thread.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -306,24 +307,39 @@ def delete_version(ws: Workspace, org: uuid.UUID, version_id: uuid.UUID) -> None
     units.write(ws, run)
 
 
+LINK_PERMISSIONS: tuple[str, ...] = ("view", "comment", "edit")
+
+
 def add_link(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID | None, link: ExternalLink,
-             edit: DocumentEdit) -> DocumentRow:
-    """Store an external link (Drive, Dropbox, OneDrive or https) as a document."""
+             edit: DocumentEdit, *, permission: str | None = None,
+             expires_on: dt.date | None = None) -> DocumentRow:
+    """Store an external link (Drive, Dropbox, OneDrive or https) as a document.
+
+    `permission` records what the link grants whoever opens it (view, comment, edit) and
+    `expires_on` the day a shared link stops working, as the sharer set them.
+    """
     clean = check_edit(edit)
+    if permission is not None and permission not in LINK_PERMISSIONS:
+        raise FieldError("permission", "Choose what the link allows from the list.")
+    if expires_on is not None and expires_on < dt.date.today():
+        raise FieldError("expires", "The link would already have expired; check the date.")
 
     def run(conn: Connection) -> DocumentRow:
         document_id = conn.execute(text(
             "INSERT INTO documents (organization_id, project_id, title, description, category, "
             "tags, access_level, file_name, external_url, external_id, storage_provider, "
-            "link_type, sync_status) VALUES (:org, :project, :title, :description, :category, "
-            ":tags, :access, :file_name, :url, :external_id, :provider, :link_type, :sync) "
-            "RETURNING id"),
+            "link_type, sync_status, link_permissions, link_expires_at) VALUES (:org, "
+            ":project, :title, :description, :category, :tags, :access, :file_name, :url, "
+            ":external_id, :provider, :link_type, :sync, CAST(:permissions AS jsonb), "
+            "CAST(:expires AS date)) RETURNING id"),
             {"org": org, "project": project_id, "title": clean.title,
              "description": clean.description or None, "category": clean.category,
              "tags": list(clean.tags), "access": clean.access_level, "file_name": None,
              "url": link.url, "external_id": link.external_id, "provider": link.provider,
              "link_type": link.link_type,
-             "sync": "pending" if link.provider != "url" else None}).scalar_one()
+             "sync": "pending" if link.provider != "url" else None,
+             "permissions": json.dumps({"access": permission}) if permission else None,
+             "expires": expires_on}).scalar_one()
         conn.execute(text(
             "INSERT INTO document_versions (organization_id, document_id, version_number, "
             "title, change_summary, is_current, metadata) VALUES (:org, :doc, 1, :title, "

@@ -9,8 +9,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy import text
 from support import off_gui, profile_for
 
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -86,6 +87,9 @@ def test_drive_link_is_saved_as_a_drive_document(
     assert not dialog.add_button.isEnabled()
     dialog.title.setText("Flange drawing (Drive)")
     dialog.category.set_category("drawing")
+    dialog.permission.setCurrentIndex(dialog.permission.findData("view"))
+    dialog.expires_set.setChecked(True)
+    dialog.expires.setDate(QDate(2099, 12, 31))
     assert dialog.add_button.isEnabled()
 
     with qtbot.waitSignal(dialog.sig_added, timeout=WAIT) as added:
@@ -100,6 +104,10 @@ def test_drive_link_is_saved_as_a_drive_document(
     assert mine.title == "Flange drawing (Drive)" and mine.category == "drawing"
     assert mine.external_url is not None and mine.external_url.startswith(
         "https://drive.google.com/file/d/1AbCdEfGhIjKlMnOpQrStUv")
+    granted = off_gui(lambda: workspace.read(lambda conn: conn.execute(text(
+        "SELECT link_permissions, link_expires_at::date FROM documents WHERE id = :id"),
+        {"id": row.id}).one()))
+    assert granted[0] == {"access": "view"} and str(granted[1]) == "2099-12-31"
 
 
 def test_refused_save_keeps_the_dialog_and_the_input(
@@ -107,7 +115,7 @@ def test_refused_save_keeps_the_dialog_and_the_input(
         monkeypatch: pytest.MonkeyPatch) -> None:
     dialog = opened[0]
 
-    def refuse(*args: Any) -> Any:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
         raise UserFacingError("You are not allowed to add documents here.")
 
     monkeypatch.setattr(documents, "add_link", refuse)

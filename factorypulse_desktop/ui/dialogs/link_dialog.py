@@ -8,12 +8,16 @@ typed.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -98,6 +102,25 @@ class LinkDialog(QDialog):
         add_form_row(form, self.tr("Category:"), self.category)
         self.access = AccessLevelField()
         add_form_row(form, self.tr("Who may see it:"), self.access)
+        self.permission = QComboBox()
+        for label, value in ((self.tr("Not recorded"), None), (self.tr("View only"), "view"),
+                             (self.tr("Can comment"), "comment"), (self.tr("Can edit"), "edit")):
+            self.permission.addItem(label, value)
+        self.permission.setToolTip(self.tr("What the link lets whoever opens it do, as it was "
+                                           "shared"))
+        add_form_row(form, self.tr("The link allows:"), self.permission)
+        expiry = QHBoxLayout()
+        self.expires_set = QCheckBox(self.tr("Stops working on"))
+        self.expires = QDateEdit(QDate.currentDate().addMonths(1))
+        self.expires.setCalendarPopup(True)
+        self.expires.setDisplayFormat("yyyy-MM-dd")
+        self.expires.setMinimumDate(QDate.currentDate())
+        self.expires.setEnabled(False)
+        self.expires_set.toggled.connect(self.expires.setEnabled)
+        expiry.addWidget(self.expires_set)
+        expiry.addWidget(self.expires)
+        expiry.addStretch(1)
+        form.addRow(self.tr("Expires:"), expiry)
         self.description = QPlainTextEdit()
         self.description.setFixedHeight(64)
         add_form_row(form, self.tr("Description:"), self.description)
@@ -139,7 +162,12 @@ class LinkDialog(QDialog):
         self._saving = True
         self._update()
         ws, org, project = self._workspace, self._org, self._project_id
-        self._runner.run(lambda: documents.add_link(ws, org, project, link, edit),
+        permission = self.permission.currentData()
+        picked = self.expires.date()
+        expires = (dt.date(picked.year(), picked.month(), picked.day())
+                   if self.expires_set.isChecked() else None)
+        self._runner.run(lambda: documents.add_link(ws, org, project, link, edit,
+                                                    permission=permission, expires_on=expires),
                          on_done=self._saved, on_error=self._refused)
 
     # -- reacting -------------------------------------------------------------------------
@@ -179,7 +207,8 @@ class LinkDialog(QDialog):
     def _update(self) -> None:
         ready = self._link is not None and bool(self.title.text().strip())
         self.add_button.setEnabled(ready and not self._saving)
-        for field in (self.url, self.title, self.category, self.access, self.description):
+        for field in (self.url, self.title, self.category, self.access, self.permission,
+                      self.expires_set, self.description):
             field.setEnabled(not self._saving)
 
     def _saved(self, row: DocumentRow) -> None:
