@@ -21,13 +21,15 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support import DEMO_PASSWORD, off_gui, one_page_pdf, profile_for
 
-from factorypulse_desktop.services import documents
+from factorypulse_desktop.services import document_files, documents
 from factorypulse_desktop.services.auth import Workspace, sign_in
+from factorypulse_desktop.services.document_files import UploadRequest
 from factorypulse_desktop.services.documents import DocumentQuery
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
     forbid_database_io_on_current_thread,
 )
+from factorypulse_desktop.services.upload_journal import UploadJournal
 from factorypulse_desktop.ui.dialogs.preview_dialog import PreviewDialog
 from factorypulse_desktop.ui.dialogs.upload_dialog import FileStatus, UploadDialog
 from factorypulse_desktop.ui.formatting import Formatter
@@ -130,3 +132,55 @@ def test_drawings_folder_upload_preview_open_save_version_2_and_a_clean_sweep(
         capture_output=True, text=True, timeout=120)
     assert sweep.returncode == 0, sweep.stdout + sweep.stderr
     assert "all intact" in sweep.stdout
+
+
+class _AppKilled(Exception):
+    """Stands for the app being closed in the middle of an upload."""
+
+
+def test_T_FILE_02_an_upload_cut_off_is_offered_for_resuming_on_the_project(
+        qtbot: QtBot, demo_db: Any, signed_in: tuple[TaskRunner, Workspace],
+        tmp_path: Path) -> None:
+    runner, workspace = signed_in
+    org = workspace.identity.memberships[0].organization_id
+
+    def new_project() -> uuid.UUID:
+        with owner_conn(demo_db) as conn:
+            row = conn.execute("INSERT INTO projects (organization_id, title) VALUES (%s, "
+                               "'Gearbox housing') RETURNING id", (org,)).fetchone()
+        assert row is not None
+        return uuid.UUID(str(row[0]))
+
+    project = off_gui(new_project)
+    source = tmp_path / "housing.step"
+    source.write_bytes(bytes(range(256)) * (20 * 4096 + 7))  # 20 MiB + 1.75 KiB
+    journal = UploadJournal(tmp_path / "journal")
+
+    def killed_halfway(sent: int) -> None:
+        if sent >= 12 * 1024 * 1024:
+            raise _AppKilled
+
+    def start_and_die() -> None:
+        with pytest.raises(_AppKilled):
+            document_files.upload(workspace, org, UploadRequest(
+                path=source, title="Gearbox housing", category="drawing", project_id=project),
+                journal=journal, progress=killed_halfway)
+
+    off_gui(start_and_die)
+    panel = DocumentsPanel(runner, workspace, org, Formatter(), project_id=project)
+    panel.journal = journal
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.loaded and panel.banner.isVisible(), timeout=WAIT)
+    assert panel.model.rowCount() == 0  # nothing half-uploaded shows as a document
+    assert "stopped halfway" in panel.banner.text and "housing.step" in panel.banner.text
+    panel.banner._action.click()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=WAIT)
+    row = panel.model.row_at(0)
+    assert (row.title, row.category, row.file_size) == (
+        "Gearbox housing", "drawing", source.stat().st_size)
+    assert journal.pending(org) == []
+    out = tmp_path / "out"
+    out.mkdir()
+    saved = off_gui(lambda: document_files.download(workspace, org, row.id, out))
+    assert saved.read_bytes() == source.read_bytes()

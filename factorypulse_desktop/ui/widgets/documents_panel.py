@@ -33,10 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.filenames import display_name
 from factorypulse_desktop.domain.links import LinkError, describe_for_confirmation, parse_link
 from factorypulse_desktop.services import document_files, documents
 from factorypulse_desktop.services.document_files import OpenedCopy, UploadRequest
 from factorypulse_desktop.services.documents import CATEGORIES, DocumentQuery, DocumentRow
+from factorypulse_desktop.services.upload_journal import PendingUpload, UploadJournal
 from factorypulse_desktop.services.workspace import Workspace
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.documents_model import (
@@ -54,6 +57,10 @@ SEARCH_DELAY_MS = 250
 WATCH_INTERVAL_MS = 2000
 MIN_TITLE = 200
 MIN_PROJECT = 120
+
+
+def _add_to(progress: Callable[[int], None], base: int, sent: int) -> None:
+    progress(base + sent)
 
 
 def _still_changed(copies: list[OpenedCopy]) -> list[tuple[OpenedCopy, OpenedCopy]]:
@@ -114,6 +121,9 @@ class DocumentsPanel(QWidget):
         self._column_widths: dict[int, int] = {}
         self.dialog: QWidget | None = None
         """The dialog this panel opened last (preview, details, upload), for tests."""
+        self.journal: UploadJournal | None = None
+        """Where this computer records unfinished uploads (None: the app's own)."""
+        self._pending_checked = False
         # Replaced in tests so no modal dialog opens and nothing leaves the test.
         self.choose_files: Callable[[], list[Path]] = lambda: ask_files(self)
         self.choose_folder: Callable[[], Path | None] = lambda: ask_folder(self)
@@ -299,6 +309,70 @@ class DocumentsPanel(QWidget):
             self.sig_count_changed.emit(len(rows))
         self.loaded = True
         self._update_buttons()
+        if not self._pending_checked and self.project_id is not None:
+            self._pending_checked = True
+            self._check_pending_uploads()
+
+    # -- uploads that stopped halfway ------------------------------------------------------
+
+    def _check_pending_uploads(self) -> None:
+        """Offer to resume this project's uploads that a lost connection or a closed app cut
+        off (the database keeps their parts for a day)."""
+        ws, org, project, journal = (self._workspace, self.organization_id, self.project_id,
+                                     self.journal)
+
+        def find() -> list[PendingUpload]:
+            pending = document_files.resume_pending(
+                ws, org, journal or document_files.default_journal())
+            return [p for p in pending if p.request.get("project_id") == str(project)]
+
+        self._runner.run(find, on_done=self._offer_resume,
+                         on_error=lambda _error: None)  # the janitor tidies up later
+
+    def _offer_resume(self, pending: list[PendingUpload]) -> None:
+        if not pending:
+            return
+        names = ", ".join(f"“{display_name(p.path.name)}”" for p in pending[:3])
+        more = "…" if len(pending) > 3 else ""
+        self.banner.show_message(
+            self.tr("{n} upload(s) of this project stopped halfway ({names}{more}). Resume "
+                    "them? Parts already sent are not sent again.").format(
+                n=len(pending), names=names, more=more),
+            kind="warning", action=self.tr("Resume"),
+            on_action=lambda: self.resume_uploads(pending))
+
+    def resume_uploads(self, pending: list[PendingUpload]) -> None:
+        """Finish the uploads one after another, each from where it stopped."""
+        ws, org, journal = self._workspace, self.organization_id, self.journal
+        total = sum(p.size for p in pending)
+
+        def body(state: TaskState, progress: Callable[[int], None]) -> list[str]:
+            problems: list[str] = []
+            sent_before = 0
+            for item in pending:
+                try:
+                    document_files.upload(
+                        ws, org, document_files.request_of(item),
+                        journal=journal or document_files.default_journal(),
+                        progress=functools.partial(_add_to, progress, sent_before),
+                        cancelled=lambda: state.cancelled)
+                except UserFacingError as error:
+                    if state.cancelled:
+                        raise
+                    problems.append(f"{display_name(item.path.name)}: {error}")
+                sent_before += item.size
+            return problems
+
+        def done(problems: list[str]) -> None:
+            self.reload()
+            if problems:
+                self.banner.show_message("\n".join(problems), kind="error")
+            else:
+                self.banner.show_message(self.tr("The uploads are finished."), kind="ok",
+                                         timeout_ms=8000)
+
+        self._run_transfer(self.tr("Resuming {n} upload(s)…").format(n=len(pending)), total,
+                           body, done)
 
     def _resize_columns(self) -> None:
         """Fit the small columns to their contents (capped); the title takes the rest."""
