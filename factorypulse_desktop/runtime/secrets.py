@@ -178,35 +178,33 @@ def secure_keyring_available() -> bool:
     return True
 
 
-def store_password(profile: ConnectionProfile, username: str, password: str) -> bool:
-    """Remember a password; False (and nothing stored anywhere) without a secure keyring."""
-    if not username or not password:
+def store_secret(key: str, value: str) -> bool:
+    """Keep `value` under `key` of our service; False (nothing stored anywhere) without a
+    secure keyring."""
+    if not key or not value:
         return False
-    key = _key(profile, username)
     try:
-        _call("store", lambda backend: backend.set_password(SERVICE, key, password))
+        _call("store", lambda backend: backend.set_password(SERVICE, key, value))
     except _Unavailable:
         return False
     return True
 
 
-def load_password(profile: ConnectionProfile, username: str) -> str | None:
-    """The remembered password, or None (none stored, or no secure keyring answered)."""
-    if not username:
+def load_secret(key: str) -> str | None:
+    """The value under `key`, or None (none stored, or no secure keyring answered)."""
+    if not key:
         return None
-    key = _key(profile, username)
     try:
-        password = _call("load", lambda backend: backend.get_password(SERVICE, key))
+        value = _call("load", lambda backend: backend.get_password(SERVICE, key))
     except _Unavailable:
         return None
-    return password if isinstance(password, str) and password else None
+    return value if isinstance(value, str) and value else None
 
 
-def forget_password(profile: ConnectionProfile, username: str) -> None:
-    """Delete a remembered password (no error when there is none or no keyring answers)."""
-    if not username:
+def forget_secret(key: str) -> None:
+    """Delete the value under `key` (no error when there is none or no keyring answers)."""
+    if not key:
         return
-    key = _key(profile, username)
 
     def delete(backend: KeyringBackend) -> None:
         from keyring.errors import PasswordDeleteError
@@ -218,3 +216,21 @@ def forget_password(profile: ConnectionProfile, username: str) -> None:
         _call("forget", delete)
     except _Unavailable:
         return
+
+
+def store_password(profile: ConnectionProfile, username: str, password: str) -> bool:
+    """Remember a password; False (and nothing stored anywhere) without a secure keyring."""
+    if not username:
+        return False
+    return store_secret(_key(profile, username), password)
+
+
+def load_password(profile: ConnectionProfile, username: str) -> str | None:
+    """The remembered password, or None (none stored, or no secure keyring answered)."""
+    return load_secret(_key(profile, username)) if username else None
+
+
+def forget_password(profile: ConnectionProfile, username: str) -> None:
+    """Delete a remembered password (no error when there is none or no keyring answers)."""
+    if username:
+        forget_secret(_key(profile, username))
