@@ -58,6 +58,7 @@ from factorypulse_desktop.ui.dialogs.person_dialogs import (
 )
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.people_model import PeopleTableModel, role_label
+from factorypulse_desktop.ui.pages.drive_setup import DriveSetupTab
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
 
@@ -163,6 +164,8 @@ class AdministrationPage(QWidget):
                          self.tr("Organization"))
         self.tabs.addTab(self._build_connections(), icons.icon("database", muted),
                          self.tr("Connections"))
+        self.drive_tab = DriveSetupTab(self._runner, self._workspace, self._organization_id)
+        self.tabs.addTab(self.drive_tab, icons.icon("documents", muted), self.tr("Google Drive"))
         outer.addWidget(self.tabs, 1)
 
     def _build_people(self) -> QWidget:
@@ -423,6 +426,7 @@ class AdministrationPage(QWidget):
         self._update_subtitle()
         self.reload_people()
         self.reload_settings()
+        self.drive_tab.set_organization(organization_id)
 
     def reload_people(self, select: uuid.UUID | None = None) -> None:
         workspace, org = self._workspace, self._organization_id
