@@ -10,9 +10,10 @@ and a listener of its own:
    and exactly the configured scopes (T-OAUTH-01); the URL goes to the system browser;
 3. a loop that waits for the browser's redirect in short slices, so Cancel and the overall
    timeout (5 minutes) end it at once (T-OAUTH-04); connections are read side by side, each
-   with 5 s to send its request line, so a silent one holds nothing up; requests without ``code`` or ``error`` (``/favicon.ico``, ``/``) are answered
-   and ignored (T-OAUTH-03); a wrong ``state`` (T-OAUTH-02) or ``error=access_denied``
-   (T-OAUTH-05) ends the flow with a clear message;
+   with 5 s to send its request line, so a silent one holds nothing up; requests without
+   ``code`` or ``error`` (``/favicon.ico``, ``/``) are answered and ignored (T-OAUTH-03);
+   a wrong ``state`` (T-OAUTH-02) or ``error=access_denied`` (T-OAUTH-05) ends the flow
+   with a clear message;
 4. ``Flow.fetch_token(code=...)`` with a timeout; the scopes actually granted are compared with
    the ones needed, so an unticked Drive box is explained now rather than failing later with
    403 (T-OAUTH-06).
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import secrets
 import select
 import socket
@@ -44,6 +46,12 @@ FLOW_TIMEOUT_S = 300.0
 REQUEST_TIMEOUT_S = 5.0
 TOKEN_TIMEOUT_S = 30.0
 _SLICE_S = 0.2
+
+# requests-oauthlib logs whole token responses at DEBUG (found by T-OAUTH-09): these libraries
+# never log below WARNING, whatever level the app's logging is set to.
+for _name in ("requests_oauthlib", "oauthlib", "google_auth_oauthlib", "google.auth",
+              "google.oauth2", "googleapiclient", "urllib3", "httplib2"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
