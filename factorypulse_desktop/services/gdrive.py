@@ -44,6 +44,13 @@ class GoogleEndpoints:
 
 
 GOOGLE = GoogleEndpoints()
+_STORE = GrantStore()
+
+
+def default_store() -> GrantStore:
+    """The app's grant store: one per process, so a grant kept in memory (no secure keyring)
+    lasts the whole session."""
+    return _STORE
 
 
 @dataclass(frozen=True)
