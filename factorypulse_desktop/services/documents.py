@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,11 +313,13 @@ LINK_PERMISSIONS: tuple[str, ...] = ("view", "comment", "edit")
 
 def add_link(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID | None, link: ExternalLink,
              edit: DocumentEdit, *, permission: str | None = None,
-             expires_on: dt.date | None = None) -> DocumentRow:
+             expires_on: dt.date | None = None,
+             then: Callable[[Connection, uuid.UUID], None] | None = None) -> DocumentRow:
     """Store an external link (Drive, Dropbox, OneDrive or https) as a document.
 
     `permission` records what the link grants whoever opens it (view, comment, edit) and
-    `expires_on` the day a shared link stops working, as the sharer set them.
+    `expires_on` the day a shared link stops working, as the sharer set them. `then(conn,
+    document_id)` runs in the same transaction (a provider's file facts stored with it).
     """
     clean = check_edit(edit)
     if permission is not None and permission not in LINK_PERMISSIONS:
@@ -345,6 +348,8 @@ def add_link(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID | None, link: 
             "title, change_summary, is_current, metadata) VALUES (:org, :doc, 1, :title, "
             "'Linked.', true, jsonb_build_object('external_url', CAST(:url AS text)))"),
             {"org": org, "doc": document_id, "title": clean.title, "url": link.url})
+        if then is not None:
+            then(conn, document_id)
         return _load(conn, org, document_id)
 
     return units.write(ws, run)

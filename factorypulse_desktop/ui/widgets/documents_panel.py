@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.filenames import display_name
 from factorypulse_desktop.domain.links import LinkError, describe_for_confirmation, parse_link
-from factorypulse_desktop.services import document_files, documents
+from factorypulse_desktop.integrations.gdrive.tokens import GrantStore
+from factorypulse_desktop.services import document_files, documents, gdrive, gdrive_links
 from factorypulse_desktop.services.document_files import OpenedCopy, UploadRequest
 from factorypulse_desktop.services.documents import CATEGORIES, DocumentQuery, DocumentRow
 from factorypulse_desktop.services.upload_journal import PendingUpload, UploadJournal
@@ -131,6 +132,9 @@ class DocumentsPanel(QWidget):
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.open_local: Callable[[Path], object] = (
             lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        # Where Google is and where grants are kept (tests point these at the fakes).
+        self.drive_endpoints: gdrive.GoogleEndpoints = gdrive.GOOGLE
+        self.drive_store: GrantStore | None = None
         self._build()
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.reload)
@@ -237,6 +241,8 @@ class DocumentsPanel(QWidget):
         self.upload_button = QPushButton(self.tr("Upload files…"))
         self.upload_button.setObjectName("primary")
         self.link_button = QPushButton(self.tr("Add link…"))
+        self.drive_button = QPushButton(self.tr("Google Drive…"))
+        self.drive_refresh_button = QPushButton(self.tr("Refresh from Drive"))
         self.preview_button = QPushButton(self.tr("Preview"))
         self.open_button = QPushButton(self.tr("Open"))
         self.download_button = QPushButton(self.tr("Download…"))
@@ -246,6 +252,8 @@ class DocumentsPanel(QWidget):
         self.project_button = QPushButton(self.tr("Go to project"))
         actions: list[tuple[QPushButton, Callable[[], object]]] = [
             (self.upload_button, self.upload_files), (self.link_button, self.add_link),
+            (self.drive_button, self.open_drive),
+            (self.drive_refresh_button, self.refresh_from_drive),
             (self.preview_button, self.preview_selected), (self.open_button, self.open_selected),
             (self.download_button, self.download_selected),
             (self.version_button, self.new_version), (self.details_button, self.show_details),
@@ -257,7 +265,8 @@ class DocumentsPanel(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         with_project = self.project_id is not None
-        for button in (self.upload_button, self.link_button, self.version_button):
+        for button in (self.upload_button, self.link_button, self.drive_button,
+                       self.version_button):
             button.setVisible(with_project)
         self.project_button.setVisible(not with_project)
         return row
@@ -441,6 +450,8 @@ class DocumentsPanel(QWidget):
         for button in (self.details_button, self.delete_button):
             button.setEnabled(row is not None)
         self.project_button.setEnabled(row is not None and row.project_id is not None)
+        self.drive_refresh_button.setEnabled(
+            row is not None and row.storage_provider == "google_drive")
 
     def _double_clicked(self, index: QModelIndex) -> None:
         row = self.model.row_at(index)
@@ -661,6 +672,44 @@ class DocumentsPanel(QWidget):
                             self.project_id, parent=self)
         dialog.sig_added.connect(lambda _row: self.reload())
         self._show_dialog(dialog)
+
+    def open_drive(self) -> None:
+        """Browse Google Drive to link files and folders to this project."""
+        if self.project_id is None:
+            return
+        from factorypulse_desktop.ui.dialogs.drive_browser import DriveBrowserDialog
+
+        dialog = DriveBrowserDialog(self._runner, self._workspace, self.organization_id,
+                                    self.project_id, store=self.drive_store,
+                                    endpoints=self.drive_endpoints, formatter=self._formatter,
+                                    parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_linked.connect(lambda _row: self.reload())
+        self._show_dialog(dialog)
+
+    def refresh_from_drive(self) -> None:
+        """Read the selected Drive link's name, size and owner from Drive again."""
+        row = self.selected()
+        if row is None or row.storage_provider != "google_drive":
+            return
+        ws, org, doc = self._workspace, self.organization_id, row.id
+        store = self.drive_store or gdrive.default_store()
+        endpoints = self.drive_endpoints
+
+        def refresh() -> DocumentRow:
+            drive = gdrive_links.drive_for_document(ws, org, doc, store, endpoints=endpoints)
+            return gdrive_links.refresh_link(ws, org, doc, drive)
+
+        def done(fresh: DocumentRow) -> None:
+            self.banner.show_message(self.tr("“{title}” is up to date with Drive.").format(
+                title=fresh.title), kind="ok", timeout_ms=8000)
+            self.reload()
+
+        def failed(error: BaseException) -> None:
+            self._show_error(error)
+            self.reload()  # a removed file is now marked as failed
+
+        self._runner.run(refresh, on_done=done, on_error=failed)
 
     def delete_selected(self) -> None:
         row = self.selected()
