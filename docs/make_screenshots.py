@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -36,6 +37,78 @@ def save(widget: QWidget, name: str) -> None:
     IMAGES.mkdir(exist_ok=True)
     widget.grab().save(str(IMAGES / name))
     print("wrote", IMAGES / name)
+
+
+def in_thread(qt_app: QApplication, fn):  # type: ignore[no-untyped-def]
+    """Run blocking work (database, network) off the GUI thread, keeping the app alive."""
+    box: list = []
+    worker = threading.Thread(target=lambda: box.append(fn()), daemon=True)
+    worker.start()
+    wait_until(qt_app, lambda: not worker.is_alive())
+    if not box:
+        raise SystemExit("background work failed")
+    return box[0]
+
+
+def drive_screenshots(qt_app: QApplication, app, project_id) -> None:  # type: ignore[no-untyped-def]
+    """The Drive dialogs against the test suite's fake Google on 127.0.0.1 (no machine here
+    reaches Google), with a few realistic files."""
+    tests = Path(__file__).resolve().parents[1] / "tests"
+    sys.path[:0] = [str(tests), str(tests / "gdrive")]
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the fakes speak http
+    import fake_drive
+    import fake_google
+    import keyring
+    from drive_support import Google, browser
+    from fake_keyrings import MemoryKeyring
+
+    from factorypulse_desktop.services import drive_settings, gdrive
+    from factorypulse_desktop.ui.dialogs.drive_browser import DriveBrowserDialog
+    from factorypulse_desktop.ui.dialogs.drive_connect import DriveConnectDialog
+
+    keyring.set_keyring(MemoryKeyring())
+    auth = fake_google.FakeGoogle()
+    fake_google.serve(auth)
+    drive = fake_drive.FakeDrive(auth.access_tokens)
+    fake_drive.serve(drive)
+    google = Google(auth, drive, gdrive.GoogleEndpoints(auth.auth_uri, auth.token_uri,
+                                                        auth.revoke_uri, drive.root_url))
+    for name in ("Customer drawings", "Quotes 2026", "Supplier certificates"):
+        drive.add_folder(name)
+    for name, size, mime in (("Housing rev C.step", 2_400_000, "model/step"),
+                             ("Flange DN120.pdf", 310_000, "application/pdf"),
+                             ("BOM housing.xlsx", 28_000, "application/vnd.openxmlformats-"
+                              "officedocument.spreadsheetml.sheet")):
+        drive.add_file(name, os.urandom(size), mime_type=mime)
+    ws, org = app.workspace, app.window.organization.organization_id
+
+    def set_up_and_connect() -> object:
+        current = drive_settings.load_drive_settings(ws, org)
+        drive_settings.save_drive_settings(
+            ws, org, client_id=fake_google.CLIENT_ID, client_secret=fake_google.CLIENT_SECRET,
+            allow_readonly=False, is_active=True,
+            expected_version=current.version if current else None)
+        return gdrive.connect(ws, org, gdrive.default_store(), open_browser=browser(google),
+                              endpoints=google.endpoints)
+
+    in_thread(qt_app, set_up_and_connect)
+    connect = DriveConnectDialog(app.runner, ws, org, endpoints=google.endpoints)
+    connect.resize(640, 320)
+    connect.show()
+    wait_until(qt_app, lambda: connect.loaded)
+    qt_app.processEvents()
+    save(connect, "drive-connect.png")
+    connect.close()
+    browser_dialog = DriveBrowserDialog(app.runner, ws, org, project_id,
+                                        endpoints=google.endpoints,
+                                        formatter=app.window.formatter)
+    browser_dialog.resize(900, 600)
+    browser_dialog.show()
+    wait_until(qt_app, lambda: browser_dialog.loaded and browser_dialog.table.rowCount() > 0)
+    browser_dialog.table.selectRow(3)
+    qt_app.processEvents()
+    save(browser_dialog, "drive-browser.png")
+    browser_dialog.close()
 
 
 def main() -> int:
@@ -147,6 +220,7 @@ def main() -> int:
         wait_until(qt_app, lambda: page.people_model.rowCount() > 0)  # type: ignore[attr-defined]
         qt_app.processEvents()
         save(page, "administration.png")
+        drive_screenshots(qt_app, app, projects.model.rows()[0].id)
         window.show_area("dashboard")
         palette = app.open_palette()
         assert palette is not None

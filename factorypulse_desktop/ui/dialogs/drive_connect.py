@@ -148,6 +148,13 @@ class DriveConnectDialog(QDialog):
             self.table.setItem(row, self.COLUMN_STATUS, QTableWidgetItem(self.status_text(
                 account)))
             self.table.setCellWidget(row, self.COLUMN_ACTION, self._action_button(account))
+        # The header sizes columns by their items, not by the buttons placed in them.
+        widths = [self.table.cellWidget(r, self.COLUMN_ACTION).sizeHint().width()
+                  for r in range(len(accounts))]
+        if widths:
+            self.table.horizontalHeader().setSectionResizeMode(
+                self.COLUMN_ACTION, QHeaderView.ResizeMode.Fixed)
+            self.table.setColumnWidth(self.COLUMN_ACTION, max(widths) + 12)
         self.empty_label.setVisible(not accounts)
         self.loaded = True
 
