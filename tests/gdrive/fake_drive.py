@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from fake_google import start
+
 FOLDER = "application/vnd.google-apps.folder"
 ROOT_ID = "0AFakeRootFolderUk9PVA"
 USER = {"kind": "drive#user", "displayName": "Ada Lovelace",
@@ -385,9 +387,5 @@ def serve(fake: FakeDrive) -> ThreadingHTTPServer:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
-    # A short poll so shutdown() at teardown does not wait half a second.
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True).start()
+    server, fake.base = start(Handler)
     return server

@@ -138,11 +138,17 @@ def serve(fake: FakeGoogle) -> ThreadingHTTPServer:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
+    server, fake.base = start(Handler)
+    return server
+
+
+def start(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
+    """A server on 127.0.0.1 (an OS-chosen port) in a daemon thread, and its base URL. A short
+    poll, so shutdown() at teardown does not wait half a second."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                      daemon=True).start()
-    return server
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def visit(url: str) -> int:

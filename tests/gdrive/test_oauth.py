@@ -32,10 +32,11 @@ from factorypulse_desktop.integrations.gdrive.oauth import (
 )
 from factorypulse_desktop.integrations.gdrive.tokens import Grant, GrantStore
 from factorypulse_desktop.runtime import secrets
-from factorypulse_desktop.runtime.profiles import CONFIG_DIR_ENV_VAR
 
 ORG_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 ORG_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+# The in-memory keyring of conftest.py for every test: never the real OS keyring.
+pytestmark = pytest.mark.usefixtures("kept")
 
 
 @pytest.fixture
@@ -55,19 +56,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGoogle]:
 def client(fake: FakeGoogle) -> OAuthClient:
     return OAuthClient(CLIENT_ID, CLIENT_SECRET, (DRIVE_FILE,), auth_uri=fake.auth_uri,
                        token_uri=fake.token_uri, revoke_uri=fake.revoke_uri)
-
-
-@pytest.fixture(autouse=True)
-def memory_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
-    monkeypatch.setenv(CONFIG_DIR_ENV_VAR, str(tmp_path / "config"))
-    monkeypatch.setattr(secrets, "_logged_backends", set())
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def browser(fake: FakeGoogle, action: Callable[[str, dict[str, str]], None]
@@ -202,14 +190,14 @@ def test_T_OAUTH_07_invalid_grant_on_refresh(fake: FakeGoogle, client: OAuthClie
 
 
 def test_T_OAUTH_08_disconnect_revokes_and_forgets(
-        fake: FakeGoogle, client: OAuthClient, memory_keyring: MemoryKeyring) -> None:
+        fake: FakeGoogle, client: OAuthClient, kept: MemoryKeyring) -> None:
     connected = _connect(fake, client)
     store = GrantStore()
     grant = Grant("perm-123", connected.refresh_token, CLIENT_ID, connected.scopes)
     assert store.save(ORG_A, grant) is True
     assert oauth.revoke(client, connected.refresh_token) is True
     store.forget(ORG_A, "perm-123")
-    assert memory_keyring.items == {}
+    assert kept.items == {}
     assert store.load(ORG_A, "perm-123") is None
     with pytest.raises(GrantRevokedError):
         oauth.refresh(oauth.credentials_for(client, connected.refresh_token, connected.scopes))
@@ -248,12 +236,12 @@ def test_T_OAUTH_12_what_is_kept_fits_windows_credential_manager() -> None:
 
 
 def test_T_OAUTH_13_entries_are_per_organization_and_account(
-        memory_keyring: MemoryKeyring) -> None:
+        kept: MemoryKeyring) -> None:
     store = GrantStore()
     store.save(ORG_A, Grant("acct-1", "1//a", CLIENT_ID, (DRIVE_FILE,)))
     store.save(ORG_B, Grant("acct-1", "1//b", CLIENT_ID, (DRIVE_FILE,)))
     store.save(ORG_A, Grant("acct-2", "1//c", CLIENT_ID, (DRIVE_FILE,)))
-    assert set(memory_keyring.items) == {
+    assert set(kept.items) == {
         ("factorypulse-desktop", f"gdrive:{ORG_A}:acct-1"),
         ("factorypulse-desktop", f"gdrive:{ORG_B}:acct-1"),
         ("factorypulse-desktop", f"gdrive:{ORG_A}:acct-2"),
