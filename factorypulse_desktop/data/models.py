@@ -1115,6 +1115,7 @@ class ApprovalStepApprover(Tenant, Editable, Base):
             "person_id",
             postgresql_where=text("(decision = 'pending'::text)"),
         ),
+        Index("approval_approvers_step_idx", "organization_id", "approval_step_id"),
     )
 
     approval_step_id: Mapped[uuid.UUID]

@@ -264,6 +264,30 @@ BEGIN
     RETURN new_status;
 END
 $$;
+
+-- Many decisions in one call (the bulk inbox action): each tried on its own, every refusal
+-- returned; the caller commits only when nothing came back (all or nothing). Runs as the
+-- caller: each decision goes through decide_approval and its checks.
+CREATE FUNCTION fp_private.decide_approvals(
+    p_org uuid, p_ids uuid[], p_versions integer[], p_decision text, p_comment text
+) RETURNS TABLE (approval_id uuid, problem text)
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF coalesce(array_length(p_ids, 1), 0) <> coalesce(array_length(p_versions, 1), 0) THEN
+        RAISE EXCEPTION 'one version per approval' USING ERRCODE = '22023';
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+        BEGIN
+            PERFORM fp_private.decide_approval(p_org, p_ids[i], p_versions[i], p_decision,
+                                               p_comment);
+        EXCEPTION WHEN OTHERS THEN
+            approval_id := p_ids[i];
+            problem := SQLERRM;
+            RETURN NEXT;
+        END;
+    END LOOP;
+END
+$$;
 """
 
 LOCKED = ("approvals", "approval_steps", "approval_step_approvers")
@@ -273,10 +297,18 @@ MEMBER_CALLABLE = (
     "request_approval(uuid, uuid, public.approval_type, text, text, uuid, integer, uuid, "
     "numeric, text, text)",
     "decide_approval(uuid, uuid, integer, text, text)",
+    "decide_approvals(uuid, uuid[], integer[], text, text)",
 )
 
 
+# A decision reads the approvers of one step; without this every decision scanned them all
+# (bulk approval of 1,000 out of 10,000 pending: 4.3 s, benchmarks/approvals.py).
+INDEX = ("CREATE INDEX approval_approvers_step_idx ON approval_step_approvers "
+         "(organization_id, approval_step_id)")
+
+
 def upgrade() -> None:
+    op.execute(INDEX)
     op.execute(FUNCTIONS)
     for table in LOCKED:
         # Only the functions above write these; the policies say so too.
@@ -302,6 +334,7 @@ def downgrade() -> None:
     spec.loader.exec_module(foundation)
     for fn in MEMBER_CALLABLE + OWNED:
         op.execute(f"DROP FUNCTION IF EXISTS fp_private.{fn}")
+    op.execute("DROP INDEX IF EXISTS approval_approvers_step_idx")
     for table in LOCKED:
         _select, insert, update, delete = foundation.POLICIES[table]
         op.execute(f"ALTER POLICY {table}_insert ON {table} WITH CHECK ({insert or 'false'})")

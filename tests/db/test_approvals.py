@@ -13,6 +13,11 @@ from typing import Any
 import psycopg
 import pytest
 from rls_support import org_id, owner_conn, person_conn
+from support import DEMO_PASSWORD, profile_for
+
+from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import approvals
+from factorypulse_desktop.services.auth import sign_in
 
 
 @pytest.fixture
@@ -273,3 +278,54 @@ def test_T_CONC_04_the_approved_record_changed_after_the_request(
     with pytest.raises(psycopg.Error, match="document was changed or removed"):
         decide(demo_db, "acme.management", acme, approval)
     assert status(demo_db, approval) == ("pending", 1)
+
+
+# -- the person's inbox and bulk decisions (services.approvals) --------------------------------
+def test_inbox_shows_what_waits_for_me_and_my_delegators(demo_db: Any, acme: uuid.UUID) -> None:
+    chain(demo_db, acme, "QA", "quality_review", "project", [("QA", "parallel", 1, ["qa"])])
+    chain(demo_db, acme, "Manager", "cost_approval", "project", [
+        ("Management", "parallel", 1, ["acme.management"])])
+    mine = request(demo_db, "acme.sales", acme)
+    theirs = request(demo_db, "acme.sales", acme, kind="cost_approval")
+    with sign_in(profile_for(demo_db), "acme.qa", DEMO_PASSWORD) as qa:
+        ids = [i.id for i in approvals.inbox(qa, acme)]
+        assert mine in ids and theirs not in ids
+        with person_conn(demo_db, "acme.management") as conn:
+            conn.execute(
+                "INSERT INTO approval_delegations (organization_id, delegator_id, delegate_id, "
+                "start_date, end_date) SELECT %s, (SELECT id FROM persons WHERE role_name = "
+                "'acme.management'), id, current_date, current_date FROM persons "
+                "WHERE role_name = 'acme.qa'", (acme,))
+        items = {i.id: i for i in approvals.inbox(qa, acme)}
+        assert items[theirs].on_behalf_of and items[mine].on_behalf_of is None
+        assert [i.id for i in approvals.inbox(qa, acme, kind="cost_approval")] == [theirs]
+        first = approvals.inbox(qa, acme, limit=1)
+        rest = approvals.inbox(qa, acme, after=first[0].cursor)
+        assert first[0].id not in {i.id for i in rest}  # keyset paging
+        assert approvals.decide(qa, acme, mine, items[mine].version, "approved") == "approved"
+        assert mine not in [i.id for i in approvals.inbox(qa, acme)]
+        with pytest.raises(UserFacingError, match="Say why"):
+            approvals.decide(qa, acme, theirs, items[theirs].version, "rejected", " ")
+
+
+def test_bulk_decision_is_all_or_nothing_with_a_report(demo_db: Any, acme: uuid.UUID) -> None:
+    chain(demo_db, acme, "QA", "quality_review", "project", [
+        ("QA or production", "parallel", 1, ["qa", "production"])])
+    requested = [request(demo_db, "acme.sales", acme) for _ in range(4)]
+    with sign_in(profile_for(demo_db), "acme.qa", DEMO_PASSWORD) as qa:
+        items = [(i.id, i.version) for i in approvals.inbox(qa, acme) if i.id in requested]
+        assert len(items) == 4
+        # Production decides one of them first: the bulk run must not apply the others.
+        decide(demo_db, "acme.production", acme, requested[2])
+        result = approvals.decide_all(qa, acme, items, "approved", "Checked the batch")
+        assert not result.ok and result.applied == 0
+        assert [s[0] for s in result.stale] == [requested[2]]
+        assert "already decided" in result.stale[0][1]
+        assert [status(demo_db, a)[0] for a in requested] == [
+            "pending", "pending", "approved", "pending"]
+        fresh = [(i.id, i.version) for i in approvals.inbox(qa, acme) if i.id in requested]
+        result = approvals.decide_all(qa, acme, fresh, "approved", "Checked the batch")
+        assert result.ok and result.applied == 3
+        assert {status(demo_db, a)[0] for a in requested} == {"approved"}
+        steps = approvals.history(qa, acme, requested[0])
+        assert [h["action_type"] for h in steps] == ["requested", "approved"]

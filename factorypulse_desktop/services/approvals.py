@@ -1,0 +1,215 @@
+"""Approvals for a person: what waits for them, deciding one, deciding many at once.
+
+The rules are the database's (revision 0007: `fp_private.request_approval`,
+`fp_private.decide_approval`); this module reads the inbox and calls them. A bulk decision
+is one transaction: every item is tried on its own (`fp_private.decide_approvals`), and if
+any of them is stale (decided by someone else, changed, or no longer the person's to decide)
+nothing is applied and the report says which and why — the original looped over single
+approvals and could stop halfway (ORIGIN.md §7).
+
+Blocking (network): call these from the task runner, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, exc, text
+
+from factorypulse_desktop.data.db_errors import driver_error, friendly_error
+from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.services import units
+from factorypulse_desktop.services.workspace import Workspace
+
+DECISIONS = ("approved", "rejected")
+MAX_COMMENT = 2_000
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: uuid.UUID
+    title: str
+    approval_type: str
+    entity_type: str
+    entity_id: uuid.UUID
+    project_id: uuid.UUID | None
+    project_number: str | None
+    requested_by: str | None
+    requested_at: dt.datetime
+    status: str
+    priority: str
+    due_date: dt.datetime | None
+    step_name: str
+    step_number: int
+    total_steps: int
+    on_behalf_of: str | None  # a delegator's name when the person stands in for them
+    version: int
+
+    @property
+    def cursor(self) -> tuple[dt.datetime, uuid.UUID]:
+        return self.requested_at, self.id
+
+
+class ApprovalConflictError(UserFacingError):
+    """Someone decided first, or the approval or its record changed (nothing was changed)."""
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    applied: int
+    stale: tuple[tuple[uuid.UUID, str], ...]  # (approval, why) — then nothing was applied
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale
+
+
+# Pending places of the current step that are the person's: by person, by role, or standing
+# in for a delegator today. A sequential step shows only the next approver in order.
+_INBOX = """
+WITH me AS (
+    SELECT p.id, m.role FROM persons p
+    JOIN memberships m ON m.person_id = p.id AND m.organization_id = :org
+    WHERE p.id = :me
+), standing_in AS (
+    SELECT d.delegator_id AS person_id, m.role, pe.display_name
+    FROM approval_delegations d
+    JOIN memberships m ON m.organization_id = d.organization_id AND m.person_id = d.delegator_id
+    JOIN persons pe ON pe.id = d.delegator_id
+    WHERE d.organization_id = :org AND d.delegate_id = :me AND d.status = 'active'
+      AND current_date BETWEEN d.start_date AND d.end_date
+)
+SELECT DISTINCT ON (a.requested_at, a.id)
+       a.id, a.title, a.approval_type::text, a.entity_type, a.entity_id, a.project_id,
+       p.project_number, rq.display_name AS requested_by, a.requested_at, a.status::text,
+       a.priority::text, a.due_date, s.name AS step_name, a.step_number, a.total_steps,
+       CASE WHEN x.person_id = (SELECT id FROM me) OR x.role = (SELECT role FROM me)
+            THEN NULL ELSE si.display_name END AS on_behalf_of,
+       a.version
+FROM approvals a
+JOIN approval_steps s ON s.organization_id = a.organization_id AND s.approval_id = a.id
+     AND s.step_number = a.step_number AND s.status = 'pending'
+JOIN approval_step_approvers x ON x.organization_id = s.organization_id
+     AND x.approval_step_id = s.id AND x.decision = 'pending'
+LEFT JOIN standing_in si ON x.person_id = si.person_id OR x.role = si.role
+LEFT JOIN projects p ON p.organization_id = a.organization_id AND p.id = a.project_id
+LEFT JOIN persons rq ON rq.id = a.requested_by
+WHERE a.organization_id = :org AND a.status IN ('pending', 'in_review')
+  AND (x.person_id = (SELECT id FROM me) OR x.role = (SELECT role FROM me)
+       OR si.person_id IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM approval_step_approvers done
+                  WHERE done.organization_id = s.organization_id
+                    AND done.approval_step_id = s.id AND done.decided_by = :me)
+  AND (s.mode = 'parallel' OR NOT EXISTS (
+        SELECT 1 FROM approval_step_approvers earlier
+        WHERE earlier.organization_id = s.organization_id AND earlier.approval_step_id = s.id
+          AND earlier.decision = 'pending' AND earlier.position < x.position))
+  AND (CAST(:kind AS text) IS NULL OR a.approval_type::text = :kind)
+  AND (CAST(:after_at AS timestamptz) IS NULL
+       OR (a.requested_at, a.id) > (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid)))
+ORDER BY a.requested_at, a.id, on_behalf_of NULLS FIRST
+LIMIT :limit
+"""
+
+
+def inbox(ws: Workspace, org: uuid.UUID, *, kind: str | None = None,
+          after: tuple[dt.datetime, uuid.UUID] | None = None,
+          limit: int = PAGE) -> list[InboxItem]:
+    """What waits for the person (and for those they stand in for), oldest request first."""
+    params = {"org": org, "me": ws.identity.person_id, "kind": kind, "limit": limit,
+              "after_at": after[0] if after else None, "after_id": after[1] if after else None}
+    return units.read(ws, lambda conn: [InboxItem(*r) for r in conn.execute(text(_INBOX),
+                                                                           params)])
+
+
+def _check(decision: str, comment: str) -> str:
+    if decision not in DECISIONS:
+        raise UserFacingError("Choose approve or reject.")
+    words = comment.strip()
+    if decision == "rejected" and not words:
+        raise UserFacingError("Say why you reject it: the requester needs to know what to "
+                              "change.")
+    if len(words) > MAX_COMMENT:
+        raise UserFacingError(f"The comment is too long (at most {MAX_COMMENT:,} characters).")
+    return words
+
+
+def _decide_on(conn: Connection, org: uuid.UUID, approval: uuid.UUID, version: int,
+               decision: str, comment: str) -> str:
+    return str(conn.execute(text(
+        "SELECT fp_private.decide_approval(:org, :id, :version, :decision, :comment)"),
+        {"org": org, "id": approval, "version": version, "decision": decision,
+         "comment": comment or None}).scalar_one())
+
+
+def _refusal(error: exc.DBAPIError) -> UserFacingError:
+    """Our function's refusal in words; "already decided"/"changed"/"stale" as a conflict."""
+    words = friendly_error(error)
+    if getattr(driver_error(error), "sqlstate", None) == "FP409":
+        return ApprovalConflictError(str(words))
+    return words
+
+
+def decide(ws: Workspace, org: uuid.UUID, approval: uuid.UUID, expected_version: int,
+           decision: str, comment: str = "") -> str:
+    """Approve or reject if nothing changed since `expected_version`; the new status."""
+    words = _check(decision, comment)
+    return units.write(ws, lambda conn: _decide_on(conn, org, approval, expected_version,
+                                                   decision, words), describe=_refusal)
+
+
+def decide_all(ws: Workspace, org: uuid.UUID, items: Sequence[tuple[uuid.UUID, int]],
+               decision: str, comment: str = "") -> BulkResult:
+    """One decision for many approvals in one transaction: all of them, or none.
+
+    Every item is tried (the database runs each in a subtransaction) so the report lists
+    *every* stale one, not only the first; the transaction commits only if none was stale.
+    """
+    words = _check(decision, comment)
+
+    def run(conn: Connection) -> BulkResult:
+        # One round trip: the database tries each decision on its own and returns refusals.
+        refused = conn.execute(text(
+            "SELECT approval_id, problem FROM fp_private.decide_approvals(:org, "
+            "CAST(:ids AS uuid[]), CAST(:versions AS integer[]), :decision, :comment)"),
+            {"org": org, "ids": [i for i, _v in items], "versions": [v for _i, v in items],
+             "decision": decision, "comment": words or None}).all()
+        if refused:
+            raise _Rollback(BulkResult(0, tuple((r.approval_id, _sentence(r.problem))
+                                                for r in refused)))
+        return BulkResult(len(items), ())
+
+    try:
+        return units.write(ws, run, describe=_refusal)
+    except _Rollback as nothing:
+        return nothing.result
+
+
+def _sentence(message: str) -> str:
+    text_ = message.strip()
+    return (text_[:1].upper() + text_[1:] + ("" if text_.endswith(".") else ".")) if text_ \
+        else text_
+
+
+class _Rollback(Exception):
+    """Leaves the transaction without committing, carrying the report."""
+
+    def __init__(self, result: BulkResult) -> None:
+        super().__init__("rolled back")
+        self.result = result
+
+
+def history(ws: Workspace, org: uuid.UUID, approval: uuid.UUID) -> list[dict[str, Any]]:
+    """What happened to one approval, oldest first."""
+    sql = text(
+        "SELECT h.action_at, h.action_type, pe.display_name AS who, h.old_status::text, "
+        "h.new_status::text, h.comments, h.metadata FROM approval_history h "
+        "LEFT JOIN persons pe ON pe.id = h.action_by "
+        "WHERE h.organization_id = :org AND h.approval_id = :id ORDER BY h.action_at, h.id")
+    return units.read(ws, lambda conn: [dict(r._mapping) for r in conn.execute(
+        sql, {"org": org, "id": approval})])
