@@ -99,7 +99,7 @@ JOIN approval_step_approvers x ON x.organization_id = s.organization_id
 LEFT JOIN standing_in si ON x.person_id = si.person_id OR x.role = si.role
 LEFT JOIN projects p ON p.organization_id = a.organization_id AND p.id = a.project_id
 LEFT JOIN persons rq ON rq.id = a.requested_by
-WHERE a.organization_id = :org AND a.status IN ('pending', 'in_review')
+WHERE a.organization_id = :org AND a.status IN ('pending', 'in_review', 'escalated')
   AND (x.person_id = (SELECT id FROM me) OR x.role = (SELECT role FROM me)
        OR si.person_id IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM approval_step_approvers done
@@ -108,7 +108,8 @@ WHERE a.organization_id = :org AND a.status IN ('pending', 'in_review')
   AND (s.mode = 'parallel' OR NOT EXISTS (
         SELECT 1 FROM approval_step_approvers earlier
         WHERE earlier.organization_id = s.organization_id AND earlier.approval_step_id = s.id
-          AND earlier.decision = 'pending' AND earlier.position < x.position))
+          AND earlier.decision = 'pending' AND earlier.position > 0
+          AND earlier.position < x.position))
   AND (CAST(:kind AS text) IS NULL OR a.approval_type::text = :kind)
   AND (CAST(:after_at AS timestamptz) IS NULL
        OR (a.requested_at, a.id) > (CAST(:after_at AS timestamptz), CAST(:after_id AS uuid)))
@@ -213,3 +214,9 @@ def history(ws: Workspace, org: uuid.UUID, approval: uuid.UUID) -> list[dict[str
         "WHERE h.organization_id = :org AND h.approval_id = :id ORDER BY h.action_at, h.id")
     return units.read(ws, lambda conn: [dict(r._mapping) for r in conn.execute(
         sql, {"org": org, "id": approval})])
+
+
+def escalate_overdue(ws: Workspace, org: uuid.UUID) -> int:
+    """Hand overdue steps to the role their chain names (run at sign-in); how many."""
+    return int(units.write(ws, lambda conn: conn.execute(text(
+        "SELECT fp_private.escalate_overdue(:org)"), {"org": org}).scalar_one()))

@@ -242,8 +242,8 @@ class DesktopApp(QObject):
             if hasattr(page, "set_organization"):
                 following: OrganizationPage = page  # type: ignore[assignment]
                 following.set_organization(organization_id)
-        self.runner.run(functools.partial(_tidy_files, self.workspace, organization_id),
-                        on_error=lambda error: log.warning("Tidying files failed: %s", error))
+        self.runner.run(functools.partial(_housekeeping, self.workspace, organization_id),
+                        on_error=lambda error: log.warning("Housekeeping failed: %s", error))
 
     def open_palette(self) -> SearchPalette | None:
         window, workspace = self.window, self.workspace
@@ -391,8 +391,10 @@ def run_gui(*, demo: bool = False, smoke_test: bool = False,
     return qt_app.exec()
 
 
-def _tidy_files(workspace: auth.Workspace, organization_id: uuid.UUID) -> None:
-    """Remove abandoned uploads (T-FILE-02's janitor); runs on a worker."""
-    from factorypulse_desktop.services import document_files
+def _housekeeping(workspace: auth.Workspace, organization_id: uuid.UUID) -> None:
+    """On a worker at sign-in: remove abandoned uploads (T-FILE-02's janitor) and escalate
+    overdue approval steps to the roles their chains name."""
+    from factorypulse_desktop.services import approvals, document_files
 
     document_files.tidy_up(workspace, organization_id)
+    approvals.escalate_overdue(workspace, organization_id)

@@ -158,7 +158,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'This approval does not exist' USING ERRCODE = '42501';
     END IF;
-    IF a.status NOT IN ('pending', 'in_review') THEN
+    IF a.status NOT IN ('pending', 'in_review', 'escalated') THEN
         RAISE EXCEPTION 'This approval was already decided (%)', a.status
             USING ERRCODE = 'FP409', HINT = 'Nothing was changed.';
     END IF;
@@ -197,10 +197,11 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'You are not an approver of this step' USING ERRCODE = '42501';
     END IF;
-    IF st.mode = 'sequential' AND EXISTS (
+    -- Position 0 is an escalation: it may decide at any time and holds nobody up.
+    IF st.mode = 'sequential' AND mine.position > 0 AND EXISTS (
         SELECT 1 FROM public.approval_step_approvers x
         WHERE x.organization_id = p_org AND x.approval_step_id = st.id
-          AND x.decision = 'pending' AND x.position < mine.position) THEN
+          AND x.decision = 'pending' AND x.position > 0 AND x.position < mine.position) THEN
         RAISE EXCEPTION 'It is not your turn yet: this step is approved in order'
             USING ERRCODE = 'FP409';
     END IF;
@@ -265,6 +266,47 @@ BEGIN
 END
 $$;
 
+-- Overdue steps go further up: the chain step's escalate_to_role joins the approvers (once),
+-- the approval is marked escalated. Any staff member's app runs it (like the storage
+-- janitor); it only ever adds approvers the chain names.
+CREATE FUNCTION fp_private.escalate_overdue(p_org uuid) RETURNS integer
+LANGUAGE plpgsql {DEFINER} AS $$
+DECLARE
+    late record;
+    done integer := 0;
+BEGIN
+    IF NOT (fp_private.caller_is_owner() OR p_org = ANY (fp_private.my_internal_org_ids())) THEN
+        RAISE EXCEPTION 'You are not allowed to escalate approvals here' USING ERRCODE = '42501';
+    END IF;
+    FOR late IN
+        SELECT s.id AS step_id, a.id AS approval_id, a.status, c.escalate_to_role
+        FROM public.approval_steps s
+        JOIN public.approvals a ON a.organization_id = s.organization_id AND a.id = s.approval_id
+        JOIN public.approval_chain_steps c ON c.organization_id = a.organization_id
+             AND c.chain_id = a.approval_chain_id AND c.step_number = s.step_number
+        WHERE s.organization_id = p_org AND s.status = 'pending' AND s.due_at < now()
+          AND a.status IN ('pending', 'in_review') AND c.escalate_to_role IS NOT NULL
+        FOR UPDATE OF a
+    LOOP
+        INSERT INTO public.approval_step_approvers (organization_id, approval_step_id, role,
+            position)
+        SELECT p_org, late.step_id, late.escalate_to_role, 0
+        WHERE NOT EXISTS (SELECT 1 FROM public.approval_step_approvers x
+                          WHERE x.organization_id = p_org AND x.approval_step_id = late.step_id
+                            AND x.role = late.escalate_to_role);
+        UPDATE public.approvals SET status = 'escalated', escalated_at = now(),
+            escalation_reason = 'Overdue: the step was not decided in time'
+        WHERE organization_id = p_org AND id = late.approval_id;
+        INSERT INTO public.approval_history (organization_id, approval_id, approval_step_id,
+            action_type, old_status, new_status, comments)
+        VALUES (p_org, late.approval_id, late.step_id, 'escalated', late.status, 'escalated',
+            'Overdue: ' || late.escalate_to_role || ' may now decide');
+        done := done + 1;
+    END LOOP;
+    RETURN done;
+END
+$$;
+
 -- Many decisions in one call (the bulk inbox action): each tried on its own, every refusal
 -- returned; the caller commits only when nothing came back (all or nothing). Runs as the
 -- caller: each decision goes through decide_approval and its checks.
@@ -298,6 +340,7 @@ MEMBER_CALLABLE = (
     "numeric, text, text)",
     "decide_approval(uuid, uuid, integer, text, text)",
     "decide_approvals(uuid, uuid[], integer[], text, text)",
+    "escalate_overdue(uuid)",
 )
 
 

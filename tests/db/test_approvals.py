@@ -329,3 +329,31 @@ def test_bulk_decision_is_all_or_nothing_with_a_report(demo_db: Any, acme: uuid.
         assert {status(demo_db, a)[0] for a in requested} == {"approved"}
         steps = approvals.history(qa, acme, requested[0])
         assert [h["action_type"] for h in steps] == ["requested", "approved"]
+
+
+def test_an_overdue_step_is_escalated_to_the_role_the_chain_names(
+        demo_db: Any, acme: uuid.UUID) -> None:
+    made = chain(demo_db, acme, "QA with escalation", "quality_review", "project", [
+        ("QA", "sequential", 1, ["acme.qa"])])
+    with owner_conn(demo_db) as conn:
+        conn.execute("UPDATE approval_chain_steps SET due_hours = 4, escalate_to_role = "
+                     "'management' WHERE chain_id = %s", (made,))
+    approval = request(demo_db, "acme.sales", acme)
+    with sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales:
+        assert approvals.escalate_overdue(sales, acme) == 0  # not due yet
+        with owner_conn(demo_db) as conn:
+            conn.execute("UPDATE approval_steps SET due_at = now() - interval '1 hour' "
+                         "WHERE approval_id = %s", (approval,))
+        assert approvals.escalate_overdue(sales, acme) == 1
+        assert approvals.escalate_overdue(sales, acme) == 0  # once
+    assert status(demo_db, approval) == ("escalated", 1)
+    with sign_in(profile_for(demo_db), "acme.management", DEMO_PASSWORD) as manager:
+        waiting = {i.id: i for i in approvals.inbox(manager, acme)}
+        assert approval in waiting
+        assert approvals.decide(manager, acme, approval, waiting[approval].version,
+                                "approved", "QA is away") == "approved"
+    with owner_conn(demo_db) as conn:
+        actions = [r[0] for r in conn.execute(
+            "SELECT action_type FROM approval_history WHERE approval_id = %s "
+            "ORDER BY action_at, id", (approval,))]
+    assert actions == ["requested", "escalated", "approved"]
