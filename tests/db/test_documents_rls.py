@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from rls_support import org_id, owner_conn, person_conn
+from rls_support import owner_conn, person_conn
 from support import profile_for
 
 from factorypulse_desktop.services import document_files
@@ -20,12 +20,6 @@ from factorypulse_desktop.services.auth import sign_in
 from factorypulse_desktop.services.document_files import Uploaded, UploadRequest
 
 PASSWORD = "factorypulse-demo"
-
-
-@pytest.fixture
-def acme(demo_db: Any) -> uuid.UUID:
-    with owner_conn(demo_db) as conn:
-        return org_id(conn, "acme")
 
 
 @pytest.fixture

@@ -48,12 +48,6 @@ def sales(demo_db: Any) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def acme(demo_db: Any) -> uuid.UUID:
-    with owner_conn(demo_db) as conn:
-        return org_id(conn, "acme")
-
-
-@pytest.fixture
 def project(demo_db: Any, acme: uuid.UUID) -> uuid.UUID:
     with owner_conn(demo_db) as conn:
         row = conn.execute("SELECT id FROM projects WHERE organization_id = %s "

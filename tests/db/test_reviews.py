@@ -8,19 +8,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from rls_support import org_id, owner_conn, person_conn
+from rls_support import owner_conn, person_conn
 from support import DEMO_PASSWORD, profile_for
 
 from factorypulse_desktop.domain.text import FieldError
 from factorypulse_desktop.services import reviews
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.reviews import Risk
-
-
-@pytest.fixture
-def acme(demo_db: Any) -> uuid.UUID:
-    with owner_conn(demo_db) as conn:
-        return org_id(conn, "acme")
 
 
 @pytest.fixture
