@@ -36,8 +36,8 @@ def friendly_error(error: BaseException) -> UserFacingError:
         # Our functions put what to do next in the hint. (psycopg files our own "FP…"
         # states under OperationalError, so this comes before the connection errors.)
         diag = original.diag
-        hint = f" {_sentence(diag.message_hint)}" if diag.message_hint else ""
-        return UserFacingError(_sentence(diag.message_primary or "") + hint)
+        hint = f" {sentence(diag.message_hint)}" if diag.message_hint else ""
+        return UserFacingError(sentence(diag.message_primary or "") + hint)
     if isinstance(original, psycopg.OperationalError):
         text = str(original)
         if "password authentication failed" in text:
@@ -56,11 +56,12 @@ def friendly_error(error: BaseException) -> UserFacingError:
             return UserFacingError(f"A value is not allowed ({diag.constraint_name}).")
         if isinstance(original, psycopg.errors.InsufficientPrivilege):
             return UserFacingError("You are not allowed to do that.")
-        return UserFacingError(_sentence(diag.message_primary or str(original)))
+        return UserFacingError(sentence(diag.message_primary or str(original)))
     return UserFacingError(str(error))
 
 
-def _sentence(message: str) -> str:
+def sentence(message: str) -> str:
+    """`message` as a sentence: capital first letter, full stop at the end."""
     message = message.strip()
     if not message:
         return message

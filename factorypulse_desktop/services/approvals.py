@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exc, text
 
-from factorypulse_desktop.data.db_errors import driver_error, friendly_error
+from factorypulse_desktop.data.db_errors import driver_error, friendly_error, sentence
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
@@ -181,7 +181,7 @@ def decide_all(ws: Workspace, org: uuid.UUID, items: Sequence[tuple[uuid.UUID, i
             {"org": org, "ids": [i for i, _v in items], "versions": [v for _i, v in items],
              "decision": decision, "comment": words or None}).all()
         if refused:
-            raise _Rollback(BulkResult(0, tuple((r.approval_id, _sentence(r.problem))
+            raise _Rollback(BulkResult(0, tuple((r.approval_id, sentence(r.problem))
                                                 for r in refused)))
         return BulkResult(len(items), ())
 
@@ -189,12 +189,6 @@ def decide_all(ws: Workspace, org: uuid.UUID, items: Sequence[tuple[uuid.UUID, i
         return units.write(ws, run, describe=_refusal)
     except _Rollback as nothing:
         return nothing.result
-
-
-def _sentence(message: str) -> str:
-    text_ = message.strip()
-    return (text_[:1].upper() + text_[1:] + ("" if text_.endswith(".") else ".")) if text_ \
-        else text_
 
 
 class _Rollback(Exception):

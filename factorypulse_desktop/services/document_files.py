@@ -266,9 +266,16 @@ def download(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID, folder: Path
     The name is made safe and never leaves `folder` (T-IN-06); an existing file is not
     overwritten. Bytes go to a temporary file renamed only after every check passed.
     """
+    return _save_into(ws, org, document_id, folder, version_number, progress, cancelled,
+                      action)[0]
+
+
+def _save_into(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID, folder: Path,
+               version_number: int | None, progress: Progress | None,
+               cancelled: Cancelled | None, action: str) -> tuple[Path, int]:
+    """`download`, also telling which version number was saved."""
     with _connect(ws) as conn:
         version = _version_file(conn, org, document_id, version_number)
-        target = unique_path(folder, version.file_name)
         handle, temp_name = tempfile.mkstemp(prefix=".fp-", suffix=".part", dir=folder)
         temp = Path(temp_name)
         try:
@@ -284,7 +291,7 @@ def download(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID, folder: Path
                 "INSERT INTO document_access_log (organization_id, document_id, action, "
                 "user_agent) VALUES (%s, %s, %s, %s)",
                 (org, document_id, action, workstation()))
-    return target
+    return target, version.version_number
 
 
 @dataclass(frozen=True)
@@ -310,11 +317,9 @@ def open_copy(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID, *,
               cancelled: Cancelled | None = None) -> OpenedCopy:
     """A private temporary copy of the version to open with the system application."""
     folder = Path(tempfile.mkdtemp(prefix="factorypulse-open-"))
-    path = download(ws, org, document_id, folder, version_number=version_number,
-                    progress=progress, cancelled=cancelled, action="view")
+    path, number = _save_into(ws, org, document_id, folder, version_number, progress,
+                              cancelled, "view")
     stat = path.stat()
-    with _connect(ws) as conn:
-        number = _version_file(conn, org, document_id, version_number).version_number
     return OpenedCopy(document_id, number, path, stat.st_mtime_ns, stat.st_size)
 
 

@@ -58,13 +58,15 @@ class FileTooLargeError(UserFacingError):
 
 
 def size_words(size: int) -> str:
-    """1536 → '1.5 KB': sizes as people read them."""
+    """1536 → '1.5 KB', 25,000,000 → '24 MB': sizes as a file manager shows them."""
+    if size < 1024:
+        return f"{size} B"
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    for unit in ("KB", "MB", "GB"):
         value /= 1024
-    raise AssertionError("unreachable")
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
 
 
 @dataclass(frozen=True)

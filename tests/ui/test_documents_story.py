@@ -42,6 +42,14 @@ from rls_support import owner_conn
 WAIT = 20000
 
 
+def new_project(db: Any, org: uuid.UUID, title: str) -> uuid.UUID:
+    with owner_conn(db) as conn:
+        row = conn.execute("INSERT INTO projects (organization_id, title) VALUES (%s, %s) "
+                           "RETURNING id", (org, title)).fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
 @pytest.fixture
 def signed_in(qapp: QApplication, demo_db: Any) -> Iterator[tuple[TaskRunner, Workspace]]:
     runner = TaskRunner()
@@ -62,14 +70,7 @@ def test_drawings_folder_upload_preview_open_save_version_2_and_a_clean_sweep(
     runner, workspace = signed_in
     org = workspace.identity.memberships[0].organization_id
 
-    def new_project() -> uuid.UUID:
-        with owner_conn(demo_db) as conn:
-            row = conn.execute("INSERT INTO projects (organization_id, title) VALUES (%s, "
-                               "'Hydraulic press frame') RETURNING id", (org,)).fetchone()
-        assert row is not None
-        return uuid.UUID(str(row[0]))
-
-    project = off_gui(new_project)
+    project = off_gui(lambda: new_project(demo_db, org, "Hydraulic press frame"))
     folder = tmp_path / "drawings"
     (folder / "details").mkdir(parents=True)
     (folder / "frame.pdf").write_bytes(one_page_pdf("Press frame rev A"))
@@ -144,14 +145,7 @@ def test_T_FILE_02_an_upload_cut_off_is_offered_for_resuming_on_the_project(
     runner, workspace = signed_in
     org = workspace.identity.memberships[0].organization_id
 
-    def new_project() -> uuid.UUID:
-        with owner_conn(demo_db) as conn:
-            row = conn.execute("INSERT INTO projects (organization_id, title) VALUES (%s, "
-                               "'Gearbox housing') RETURNING id", (org,)).fetchone()
-        assert row is not None
-        return uuid.UUID(str(row[0]))
-
-    project = off_gui(new_project)
+    project = off_gui(lambda: new_project(demo_db, org, "Gearbox housing"))
     source = tmp_path / "housing.step"
     source.write_bytes(bytes(range(256)) * (20 * 4096 + 7))  # 20 MiB + 1.75 KiB
     journal = UploadJournal(tmp_path / "journal")

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QStyle,
@@ -46,6 +45,7 @@ from factorypulse_desktop.ui.models.documents_model import format_moment, human_
 from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner, TaskState, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
 from factorypulse_desktop.ui.widgets.forms import add_form_row
+from factorypulse_desktop.ui.widgets.transfer_status import TransferStatus
 
 __all__ = ["DriveBrowserDialog"]
 
@@ -165,7 +165,7 @@ class DriveBrowserDialog(QDialog):
         self.pages.addWidget(self._build_browser(formatter))
         self.pages.addWidget(self._build_not_connected())
         layout.addWidget(self.pages, 1)
-        layout.addLayout(self._build_upload_status())
+        layout.addWidget(self._build_upload_status())
         buttons = QHBoxLayout()
         self.accounts_button = QPushButton(self.tr("Accounts…"))
         self.accounts_button.clicked.connect(self.show_accounts)
@@ -237,19 +237,13 @@ class DriveBrowserDialog(QDialog):
         layout.addStretch(1)
         return page
 
-    def _build_upload_status(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.upload_label = QLabel()
-        self.upload_label.setTextFormat(Qt.TextFormat.PlainText)  # quotes a file name
-        self.upload_progress = QProgressBar()
-        self.upload_progress.setMaximumWidth(220)
-        self.upload_cancel = QPushButton(self.tr("Cancel"))
-        self.upload_cancel.clicked.connect(self.cancel_upload)
-        row.addWidget(self.upload_label, 1)
-        row.addWidget(self.upload_progress)
-        row.addWidget(self.upload_cancel)
+    def _build_upload_status(self) -> TransferStatus:
+        self.upload_status = TransferStatus()
+        self.upload_status.sig_cancel.connect(self.cancel_upload)
+        self.upload_label = self.upload_status.label
+        self.upload_progress = self.upload_status.bar
         self._show_upload(None)
-        return row
+        return self.upload_status
 
     # -- the account --------------------------------------------------------------------------
 
@@ -437,26 +431,16 @@ class DriveBrowserDialog(QDialog):
         self._show_upload(self.tr("Uploading “{name}” to Drive…").format(name=path.name))
         self._upload = self._runner.run_long(
             lambda state: _upload_and_link(drive, path, folder, chunk, state, link),
-            on_progress=self._upload_progress, on_done=uploaded, on_error=failed,
+            on_progress=self.upload_status.set_fraction, on_done=uploaded, on_error=failed,
             on_cancelled=lambda: self._show_upload(None))
         self._update_buttons()
-
-    def _upload_progress(self, fraction: float | None, _message: str) -> None:
-        if fraction is None:
-            self.upload_progress.setRange(0, 0)
-        else:
-            self.upload_progress.setRange(0, 100)
-            self.upload_progress.setValue(int(fraction * 100))
 
     def cancel_upload(self) -> None:
         if self._upload is not None:
             self._upload.cancel()
 
     def _show_upload(self, text: str | None) -> None:
-        self.upload_label.setText(text or "")
-        for widget in (self.upload_label, self.upload_progress, self.upload_cancel):
-            widget.setVisible(text is not None)
-        self.upload_progress.setRange(0, 0)
+        self.upload_status.show_transfer(text)
         if text is None:
             self._upload = None
         self._update_buttons()

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon
 
 from factorypulse_desktop.services.documents import DocumentRow
+from factorypulse_desktop.storage.blobs import size_words
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.row_sync import update_in_place
@@ -75,17 +76,8 @@ def provider_label(provider: str) -> str:
 
 
 def human_size(size: int | None) -> str:
-    """"12 KB", "3.4 MB": what people read in a file manager."""
-    if size is None:
-        return ""
-    if size < 1024:
-        return _tr("{n} bytes").format(n=size)
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
-    return ""  # not reached
+    """A file's size as the rest of the app writes it (blank when unknown)."""
+    return "" if size is None else size_words(size)
 
 
 def format_moment(formatter: Formatter, moment: dt.datetime | None) -> str:

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -51,6 +50,7 @@ from factorypulse_desktop.ui.models.documents_model import (
 from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner, TaskState, describe_error
 from factorypulse_desktop.ui.widgets.asking import ask_files, ask_folder, ask_yes
 from factorypulse_desktop.ui.widgets.banner import Banner
+from factorypulse_desktop.ui.widgets.transfer_status import TransferStatus
 
 __all__ = ["DocumentsPanel", "SaveChangesPrompt"]
 
@@ -158,8 +158,13 @@ class DocumentsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(8)
-        layout.addLayout(self._build_filters())
-        layout.addLayout(self._build_actions())
+        filters, actions = self._build_filters(), self._build_actions()
+        # Adding sits with the search, acting on the selection below it: one row of ten
+        # buttons does not fit a 1280-pixel window.
+        for button in (self.upload_button, self.link_button, self.drive_button):
+            filters.addWidget(button)
+        layout.addLayout(filters)
+        layout.addLayout(actions)
         self.banner = Banner()
         layout.addWidget(self.banner)
         self.prompt = SaveChangesPrompt()
@@ -194,18 +199,9 @@ class DocumentsPanel(QWidget):
         self.stack.addWidget(self.empty_label)
         layout.addWidget(self.stack, 1)
 
-        status = QHBoxLayout()
-        self.status_label = QLabel()
-        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.cancel_button = QPushButton(self.tr("Cancel"))
-        self.cancel_button.clicked.connect(self.cancel_transfer)
-        status.addWidget(self.status_label, 1)
-        status.addWidget(self.progress)
-        status.addWidget(self.cancel_button)
-        layout.addLayout(status)
-        self._show_transfer(None)
+        self.transfer_status = TransferStatus()
+        self.transfer_status.sig_cancel.connect(self.cancel_transfer)
+        layout.addWidget(self.transfer_status)
         self._update_buttons()
 
     def _build_filters(self) -> QHBoxLayout:
@@ -253,16 +249,18 @@ class DocumentsPanel(QWidget):
         actions: list[tuple[QPushButton, Callable[[], object]]] = [
             (self.upload_button, self.upload_files), (self.link_button, self.add_link),
             (self.drive_button, self.open_drive),
-            (self.drive_refresh_button, self.refresh_from_drive),
             (self.preview_button, self.preview_selected), (self.open_button, self.open_selected),
             (self.download_button, self.download_selected),
             (self.version_button, self.new_version), (self.details_button, self.show_details),
+            (self.drive_refresh_button, self.refresh_from_drive),
             (self.delete_button, self.delete_selected),
             (self.project_button, self.go_to_project),
         ]
+        adding = (self.upload_button, self.link_button, self.drive_button)
         for button, slot in actions:
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
-            row.addWidget(button)
+            if button not in adding:
+                row.addWidget(button)
         row.addStretch(1)
         with_project = self.project_id is not None
         for button in (self.upload_button, self.link_button, self.drive_button,
@@ -753,21 +751,12 @@ class DocumentsPanel(QWidget):
 
         self._show_transfer(text)
         self._transfer = self._runner.run_long(
-            run, on_progress=self._transfer_progress, on_done=finished, on_error=failed,
+            run, on_progress=self.transfer_status.set_fraction, on_done=finished,
+            on_error=failed,
             on_cancelled=lambda: self._show_transfer(None))
 
-    def _transfer_progress(self, fraction: float | None, _message: str) -> None:
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 100)
-            self.progress.setValue(int(fraction * 100))
-
     def _show_transfer(self, text: str | None) -> None:
-        self.status_label.setText(text or "")
-        for widget in (self.status_label, self.progress, self.cancel_button):
-            widget.setVisible(text is not None)
-        self.progress.setRange(0, 0)
+        self.transfer_status.show_transfer(text)
 
     def cancel_transfer(self) -> None:
         if self._transfer is not None:
