@@ -1,0 +1,23 @@
+"""Activity: field changes old to new, for the timeline and the activity log.
+
+Revision ID: 20261126_0012
+Revises: 20261126_0011
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "20261126_0012"
+down_revision: str | None = "20261126_0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # filled in by the work of issue 7
+
+
+def downgrade() -> None:
+    pass
