@@ -34,7 +34,7 @@ from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.intake import MAX_TAGS, parse_money, parse_tags
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
-from factorypulse_desktop.services.workflow import Stage, Step, SubStage
+from factorypulse_desktop.services.workflow import Stage, Step, SubStage, steps_of
 from factorypulse_desktop.services.workspace import Workspace
 
 __all__ = [
@@ -407,18 +407,6 @@ FROM workflow_sub_stages ss
 WHERE ss.organization_id = :org AND ss.is_active
 ORDER BY ss.sub_stage_order
 """)
-_STEPS = text("""
-SELECT pr.id, pr.workflow_stage_id, pr.sub_stage_id, ss.name, ss.sub_stage_order, pr.status,
-       ss.is_required, ss.can_skip, pr.assigned_to,
-       coalesce(a.display_name, a.role_name) AS assignee_name,
-       coalesce(c.display_name, c.role_name) AS completed_by_name, pr.version
-FROM project_sub_stage_progress pr
-JOIN workflow_sub_stages ss ON ss.organization_id = pr.organization_id AND ss.id = pr.sub_stage_id
-LEFT JOIN persons a ON a.id = pr.assigned_to
-LEFT JOIN persons c ON c.id = pr.completed_by
-WHERE pr.organization_id = :org AND pr.project_id = :id
-ORDER BY ss.sub_stage_order
-""")
 _ASSIGNMENTS = text("""
 SELECT pa.id, pa.person_id, coalesce(pe.display_name, pe.role_name) AS person_name, pa.role,
        pa.assigned_at, coalesce(ab.display_name, ab.role_name) AS assigned_by
@@ -474,12 +462,7 @@ def _load(conn: Connection, project_id: uuid.UUID) -> ProjectDetail:
     stage = next((s for s in stages if s.id == p.current_stage_id), None)
     if stage is None:  # a project is always in a stage; its stage row is not visible
         raise _not_found()
-    steps = tuple(
-        Step(id=r.id, stage_id=r.workflow_stage_id, sub_stage_id=r.sub_stage_id, name=r.name,
-             order=r.sub_stage_order, status=r.status, is_required=r.is_required,
-             can_skip=r.can_skip, assigned_to=r.assigned_to, assignee_name=r.assignee_name,
-             completed_by_name=r.completed_by_name, version=r.version)
-        for r in conn.execute(_STEPS, key))
+    steps = tuple(steps_of(conn, project_id))
     assignments = tuple(
         Assignment(id=r.id, person_id=r.person_id, person_name=r.person_name, role=r.role,
                    assigned_at=r.assigned_at, assigned_by=r.assigned_by)

@@ -76,6 +76,12 @@ class Step:
     assignee_name: str | None
     completed_by_name: str | None
     version: int
+    requires_approval: bool = False
+    approval_status: str | None = None  # of the latest approval asked for the step as it is
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval_status in ("pending", "in_review", "escalated")
 
 
 _STAGES = text("""
@@ -148,10 +154,18 @@ def exit_blockers(ws: Workspace, project_id: uuid.UUID) -> list[str]:
         "p.customer_id) FROM projects p WHERE p.id = :p"), {"p": project_id}).scalar_one()))
 
 
+# The latest approval of a step tells the page whether to offer "Ask for approval" or show
+# that it waits (revision 0009).
 _STEPS = text("""
 SELECT pr.id, pr.workflow_stage_id, pr.sub_stage_id, ss.name, ss.sub_stage_order, pr.status,
-       ss.is_required, ss.can_skip, pr.assigned_to, a.display_name AS assignee_name,
-       c.display_name AS completed_by_name, pr.version
+       ss.is_required, ss.can_skip, pr.assigned_to,
+       coalesce(a.display_name, a.role_name) AS assignee_name,
+       coalesce(c.display_name, c.role_name) AS completed_by_name, pr.version,
+       ss.requires_approval,
+       (SELECT ap.status::text FROM approvals ap
+        WHERE ap.organization_id = pr.organization_id AND ap.entity_type = 'project_step'
+          AND ap.entity_id = pr.id AND ap.entity_version = pr.version
+        ORDER BY ap.requested_at DESC LIMIT 1) AS approval_status
 FROM project_sub_stage_progress pr
 JOIN workflow_sub_stages ss ON ss.organization_id = pr.organization_id AND ss.id = pr.sub_stage_id
 LEFT JOIN persons a ON a.id = pr.assigned_to
@@ -161,14 +175,19 @@ ORDER BY ss.sub_stage_order
 """)
 
 
+def steps_of(conn: Connection, project_id: uuid.UUID,
+             stage_id: uuid.UUID | None = None) -> list[Step]:
+    """The project's steps (of one stage, or of every stage it has been in)."""
+    return [Step(r.id, r.workflow_stage_id, r.sub_stage_id, r.name, r.sub_stage_order, r.status,
+                 r.is_required, r.can_skip, r.assigned_to, r.assignee_name,
+                 r.completed_by_name, r.version, r.requires_approval, r.approval_status)
+            for r in conn.execute(_STEPS, {"p": project_id, "stage": stage_id})]
+
+
 def load_steps(ws: Workspace, project_id: uuid.UUID,
                stage_id: uuid.UUID | None = None) -> list[Step]:
     """The project's steps (of one stage, or of every stage it has been in)."""
-    rows = units.read(ws, lambda conn: list(conn.execute(_STEPS, {"p": project_id,
-                                                             "stage": stage_id}).all()))
-    return [Step(r.id, r.workflow_stage_id, r.sub_stage_id, r.name, r.sub_stage_order, r.status,
-                 r.is_required, r.can_skip, r.assigned_to, r.assignee_name,
-                 r.completed_by_name, r.version) for r in rows]
+    return units.read(ws, lambda conn: steps_of(conn, project_id, stage_id))
 
 
 _SET_STEP = text("""
@@ -224,3 +243,20 @@ def _move_error(error: exc.DBAPIError) -> UserFacingError:
     return friendly_error(error)
 
 
+
+
+def request_step_approval(ws: Workspace, organization_id: uuid.UUID, step_id: uuid.UUID, *,
+                          reason: str | None = None,
+                          approval_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Ask for the approval a step needs before it completes (revision 0009); the step then
+    completes by itself when approved. Pass the same `approval_id` to retry safely."""
+    approval_id = approval_id or uuid.uuid4()
+    try:
+        with ws.transaction() as conn:
+            conn.execute(text(
+                "SELECT fp_private.request_step_approval(:org, :id, :step, :reason)"),
+                {"org": organization_id, "id": approval_id, "step": step_id,
+                 "reason": (reason or "").strip() or None})
+    except exc.DBAPIError as error:
+        raise friendly_error(error) from error
+    return approval_id

@@ -297,7 +297,7 @@ class StageStepper(QWidget):
 class StepRow(QFrame):
     """One step: status, name, required or optional, assignee, who did it; its actions."""
 
-    ACTIONS = ("start", "complete", "skip", "block", "reopen", "assign")
+    ACTIONS = ("start", "complete", "ask_approval", "skip", "block", "reopen", "assign")
 
     def __init__(self, step: Step, *, actionable: bool,
                  on_action: Callable[[Step, str], None], parent: QWidget | None = None) -> None:
@@ -330,6 +330,11 @@ class StepRow(QFrame):
         top.addWidget(self.name_label)
         if not step.is_required:
             top.addWidget(_chip(self.tr("Optional"), colors.muted))
+        if step.requires_approval and step.status not in ("completed", "skipped"):
+            waiting = step.awaiting_approval
+            top.addWidget(_chip(self.tr("Waiting for approval") if waiting
+                                else self.tr("Needs approval"),
+                                colors.warn if waiting else colors.muted))
         top.addStretch(1)
         text.addLayout(top)
         details = [_step_labels().get(step.status, step.status)]
@@ -349,14 +354,23 @@ class StepRow(QFrame):
             return
         labels = {"start": self.tr("Start"), "complete": self.tr("Complete"),
                   "skip": self.tr("Skip"), "block": self.tr("Block"),
-                  "reopen": self.tr("Reopen"), "assign": self.tr("Assign to…")}
-        offered = {
+                  "reopen": self.tr("Reopen"), "assign": self.tr("Assign to…"),
+                  "ask_approval": self.tr("Ask for approval…")}
+        offered: tuple[str, ...] = {
             "pending": ("start", "complete", "skip", "block"),
             "in_progress": ("complete", "skip", "block"),
             "blocked": ("start", "complete", "skip"),
             "completed": ("reopen",),
             "skipped": ("reopen",),
         }.get(step.status, ())
+        if step.requires_approval and "complete" in offered:
+            # It completes when approved (revision 0009); approved already: complete by hand.
+            if step.approval_status == "approved":
+                pass
+            elif step.awaiting_approval:
+                offered = tuple(k for k in offered if k != "complete")
+            else:
+                offered = tuple("ask_approval" if k == "complete" else k for k in offered)
         menu = QMenu(self)
         for key in (*offered, "assign"):
             action = QAction(labels[key], self)
@@ -366,7 +380,8 @@ class StepRow(QFrame):
             action.triggered.connect(lambda _checked=False, k=key: on_action(self.step, k))
             menu.addAction(action)
             self.step_actions[key] = action
-        primary = next((k for k in ("complete", "reopen", "start") if k in offered), None)
+        primary = next((k for k in ("complete", "ask_approval", "reopen", "start")
+                        if k in offered), None)
         if step.status == "blocked":
             primary = "start"
         if primary is not None:
@@ -1108,11 +1123,24 @@ class ProjectPage(QWidget):
         if action == "assign":
             self._assign_step(step)
             return
+        if action == "ask_approval":
+            self._ask_step_approval(step)
+            return
         status = {"start": "in_progress", "complete": "completed", "skip": "skipped",
                   "block": "blocked", "reopen": "in_progress"}[action]
         workspace = self._workspace
         self._write(lambda: workflow.update_step(workspace, step.id, step.version,
                                                  status=status))
+
+    def _ask_step_approval(self, step: Step) -> None:
+        """The step goes to its approvers' inbox and completes when approved (revision 0009)."""
+        d = self._detail
+        if d is None:
+            return
+        workspace, org = self._workspace, d.organization_id
+        self._write(lambda: workflow.request_step_approval(workspace, org, step.id),
+                    done_message=self.tr("Approval asked for: “{step}” completes when it is "
+                                         "approved.").format(step=step.name))
 
     def _assign_step(self, step: Step) -> None:
         if not self._people:
