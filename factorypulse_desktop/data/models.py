@@ -1309,6 +1309,8 @@ class Message(Tenant, Editable, Base):
         Index("messages_project_idx", "organization_id", "project_id", "created_at"),
         Index("messages_thread_idx", "organization_id", "thread_id", "created_at"),
         Index("messages_search_idx", "search_text", postgresql_using="gin"),
+        Index("messages_threads_idx", "organization_id", "project_id", text("created_at DESC"),
+              postgresql_where=text("(parent_message_id IS NULL)")),
     )
 
     project_id: Mapped[uuid.UUID | None]
@@ -1370,6 +1372,7 @@ class MessageAttachment(Tenant, Created, Base):
         UniqueConstraint("organization_id", "message_id", "document_id"),
         org_fk("message_id", "messages", "CASCADE"),
         org_fk("document_id", "documents", "CASCADE"),
+        Index("message_attachments_document_idx", "organization_id", "document_id"),
     )
 
     message_id: Mapped[uuid.UUID]
