@@ -74,6 +74,7 @@ from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
 from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
 from factorypulse_desktop.ui.widgets.forms import add_form_row
+from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
 
 __all__ = ["ProjectPage", "StageStepper", "StepRow"]
 
@@ -643,13 +644,13 @@ class ProjectPage(QWidget):
         QVBoxLayout(self.documents_tab).setContentsMargins(0, 0, 0, 0)
         self.documents_panel: DocumentsPanel | None = None
         self.tabs.addTab(self.documents_tab, self.tr("Documents"))
+        # Panels that need the organization are made once the project is loaded.
+        self.panels: dict[str, QWidget] = {}
+        self._panel_tabs: dict[str, QWidget] = {}
+        for key, title in (("reviews", self.tr("Reviews && approvals")),
+                           ("messages", self.tr("Messages"))):
+            self._panel_tabs[key] = self._panel_tab(title)
         for title, icon_name, text in (
-            (self.tr("Reviews && approvals"), "approvals", self.tr(
-                "Engineering, QA and production reviews with their risks, and the approvals "
-                "this project waits for.")),
-            (self.tr("Messages"), "notifications", self.tr(
-                "The conversation about this project: internal notes, messages to the "
-                "customer and to suppliers, with mentions and attachments.")),
             (self.tr("Supplier RFQs"), "purchasing", self.tr(
                 "Requests for quotation sent to suppliers for this project and their quotes "
                 "side by side.")),
@@ -658,13 +659,17 @@ class ProjectPage(QWidget):
             (self.tr("Production"), "production", self.tr(
                 "Production orders, operations by work center and quality checks of this "
                 "project.")),
-            (self.tr("Timeline"), "dashboard", self.tr(
-                "Everything that happened to this project, in order: moves, step changes, "
-                "documents, approvals and messages.")),
         ):
             self.tabs.addTab(self._placeholder(icon_name, text), title)
+        self._panel_tabs["timeline"] = self._panel_tab(self.tr("Timeline"))
         outer.addWidget(self.tabs, 1)
         self._set_loaded(False)
+
+    def _panel_tab(self, title: str) -> QWidget:
+        tab = QWidget()
+        QVBoxLayout(tab).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(tab, title)
+        return tab
 
     def _placeholder(self, icon_name: str, text: str) -> QWidget:
         tab = QWidget()
@@ -951,7 +956,27 @@ class ProjectPage(QWidget):
             self._load_pickers()
         if self.documents_panel is None:
             self._add_documents_panel(detail.organization_id)
+        if not self.panels:
+            self._add_panels(detail.organization_id)
         self.sig_loaded.emit(detail)
+
+    def _add_panels(self, organization_id: uuid.UUID) -> None:
+        """Reviews and approvals, messages and the timeline of this project, each following
+        the live changes of the tables it shows."""
+        args = (self._runner, self._workspace, organization_id, self._project_id,
+                self._formatter)
+        messages = MessagesPanel(*args)
+        subscriptions: dict[str, list[tuple[str, Callable[[list[uuid.UUID]], None]]]] = {
+            "messages": [("messages", messages.on_messages_changed)],
+        }
+        for key, panel in (("messages", messages),):
+            layout = self._panel_tabs[key].layout()
+            assert layout is not None
+            layout.addWidget(panel)
+            self.panels[key] = panel
+            for table, slot in subscriptions.get(key, ()):
+                if self._bus is not None:
+                    self._bus.subscribe(table, slot)
 
     def _add_documents_panel(self, organization_id: uuid.UUID) -> None:
         panel = DocumentsPanel(self._runner, self._workspace, organization_id,
