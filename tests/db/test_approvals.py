@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -368,7 +369,7 @@ def test_a_project_lists_its_approvals_and_a_retried_request_makes_one(
         before = {a.id for a in approvals.project_approvals(sales, acme, project)}
         asked = approvals.request(sales, acme, approval_type="cost_approval",
                                   title="  Quote approval  ", entity_type="project",
-                                  entity_id=project, project_id=project, amount="12500.5",
+                                  entity_id=project, project_id=project, amount=Decimal("12500.5"),
                                   currency="usd", reason="Margin 21 %", approval_id=chosen)
         # The answer was lost and the dialog sends it again: still one approval.
         again = approvals.request(sales, acme, approval_type="cost_approval",
