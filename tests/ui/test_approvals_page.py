@@ -226,3 +226,17 @@ def test_a_rejection_needs_a_comment(qtbot: QtBot, env: Env) -> None:
     dialog.ok_button.click()
     qtbot.waitUntil(lambda: approval not in shown(page), timeout=WAIT)
     assert env.status(approval) == "rejected"
+
+
+def test_load_more_pages_through_the_inbox(qtbot: QtBot, env: Env,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(approvals, "PAGE", 2)
+    asked = [env.ask(f"Drill bits batch {n}") for n in range(3)]
+    page = open_page(qtbot, env)
+    page.kind_box.setCurrentIndex(page.kind_box.findData("custom"))
+    qtbot.waitUntil(lambda: not page.loading and [i.id for i in page.items] == asked[:2],
+                    timeout=WAIT)
+    assert page.more_button.isVisible()
+    page.more_button.click()
+    qtbot.waitUntil(lambda: [i.id for i in page.items] == asked, timeout=WAIT)
+    assert not page.more_button.isVisible()  # the last page was not full

@@ -70,6 +70,7 @@ class ApprovalsPage(QWidget):
         self.history: list[dict[str, Any]] = []
         self.has_more = False
         self.loaded = False
+        self.loading = False  # a read is on its way: "Load more" waits for it
         self.dialog: DecisionDialog | None = None
         self._build()
         self.reload()
@@ -166,17 +167,19 @@ class ApprovalsPage(QWidget):
         """Read the inbox again (as many rows as are shown, at least one page)."""
         ws, org, kind = self._workspace, self.organization_id, self.kind_box.currentData()
         limit = max(approvals.PAGE, len(self.items))
+        self._set_loading(True)
         self._runner.run(lambda: approvals.inbox(ws, org, kind=kind, limit=limit),
                          on_done=lambda rows: self._loaded(rows, limit),
-                         on_error=self._show_error, key=f"approvals-inbox-{id(self)}")
+                         on_error=self._load_failed, key=f"approvals-inbox-{id(self)}")
 
     def load_more(self) -> None:
-        if not self.items:
+        if not self.items or self.loading:
             return
+        self._set_loading(True)
         ws, org, kind = self._workspace, self.organization_id, self.kind_box.currentData()
-        after = self.items[-1].cursor
-        self._runner.run(lambda: approvals.inbox(ws, org, kind=kind, after=after),
-                         on_done=self._more_loaded, on_error=self._show_error,
+        after, limit = self.items[-1].cursor, approvals.PAGE
+        self._runner.run(lambda: approvals.inbox(ws, org, kind=kind, after=after, limit=limit),
+                         on_done=self._more_loaded, on_error=self._load_failed,
                          key=f"approvals-inbox-{id(self)}")
 
     def on_approvals_changed(self, _ids: list[uuid.UUID]) -> None:
@@ -188,6 +191,14 @@ class ApprovalsPage(QWidget):
             self.organization_id = organization_id
             self.items = []
             self.reload()
+
+    def _set_loading(self, loading: bool) -> None:
+        self.loading = loading
+        self.more_button.setEnabled(not loading)
+
+    def _load_failed(self, error: BaseException) -> None:
+        self._set_loading(False)
+        self._show_error(error)
 
     def _loaded(self, rows: list[InboxItem], limit: int) -> None:
         selected = set(self.selected_ids())
@@ -226,6 +237,7 @@ class ApprovalsPage(QWidget):
             if item.id in selected:
                 self.table.selectRow(row)
         self.table.blockSignals(False)
+        self._set_loading(False)
         self.stack.setCurrentIndex(0 if self.items else 1)
         self.more_button.setVisible(self.has_more)
         self.loaded = True
