@@ -16,12 +16,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error, sentence
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
@@ -214,3 +216,100 @@ def escalate_overdue(ws: Workspace, org: uuid.UUID) -> int:
     """Hand overdue steps to the role their chain names (run at sign-in); how many."""
     return int(units.write(ws, lambda conn: conn.execute(text(
         "SELECT fp_private.escalate_overdue(:org)"), {"org": org}).scalar_one()))
+
+
+# -- a project's approvals, and asking for one ---------------------------------------------------
+APPROVAL_TYPES = (
+    "stage_transition", "document_approval", "engineering_change", "supplier_qualification",
+    "purchase_order", "cost_approval", "quality_review", "production_release",
+    "shipping_approval", "contract_approval", "budget_approval", "safety_review", "custom",
+)
+# Records an approval may be about (revision 0007 checks their lock version, T-CONC-04).
+ENTITY_TYPES = ("project", "document", "purchase_order", "supplier_rfq", "production_order",
+                "contact")
+MAX_TITLE = 300
+MAX_AMOUNT = Decimal("9999999999999.99")  # numeric(15, 2)
+
+
+@dataclass(frozen=True)
+class ProjectApproval:
+    id: uuid.UUID
+    title: str
+    approval_type: str
+    status: str
+    step_number: int
+    total_steps: int
+    step_name: str | None  # the current step's name
+    requested_by: str | None
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_comments: str | None
+    amount: Decimal | None
+    currency: str | None
+    version: int
+
+
+_PROJECT_APPROVALS = """
+SELECT a.id, a.title, a.approval_type::text, a.status::text, a.step_number, a.total_steps,
+       s.name, rq.display_name, a.requested_at, dc.display_name, a.decided_at,
+       a.decision_comments, a.amount, a.currency, a.version
+FROM approvals a
+LEFT JOIN approval_steps s ON s.organization_id = a.organization_id AND s.approval_id = a.id
+     AND s.step_number = a.step_number
+LEFT JOIN persons rq ON rq.id = a.requested_by
+LEFT JOIN persons dc ON dc.id = a.decided_by
+WHERE a.organization_id = :org AND a.project_id = :project
+ORDER BY a.requested_at DESC, a.id
+"""
+
+
+def project_approvals(ws: Workspace, org: uuid.UUID,
+                      project_id: uuid.UUID) -> list[ProjectApproval]:
+    """Every approval of a project, newest request first, with its current step."""
+    return units.read(ws, lambda conn: [ProjectApproval(*r) for r in conn.execute(
+        text(_PROJECT_APPROVALS), {"org": org, "project": project_id})])
+
+
+def _amount(amount: Decimal | float | int | None, currency: str | None
+            ) -> tuple[Decimal | None, str | None]:
+    if amount is None:
+        return None, (currency or "").strip().upper() or None
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise FieldError("amount", "The amount must be a number.") from None
+    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+        raise FieldError("amount", "The amount must be zero or more (and not absurdly large).")
+    code = (currency or "").strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise FieldError("currency", "Give the currency as three letters, e.g. USD or EUR.")
+    return value.quantize(Decimal("0.01")), code
+
+
+def request(ws: Workspace, org: uuid.UUID, *, approval_type: str, title: str,
+            entity_type: str, entity_id: uuid.UUID, project_id: uuid.UUID | None,
+            amount: Decimal | float | int | None = None, currency: str | None = None,
+            reason: str | None = None, approval_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Ask for an approval; the database picks the chain (and so any threshold).
+
+    The id is chosen here (or by the caller, who keeps it across retries): the same request
+    sent again after its answer was lost returns the same approval, it never makes two.
+    """
+    if approval_type not in APPROVAL_TYPES:
+        raise FieldError("approval_type", "Choose a type of approval from the list.")
+    if entity_type not in ENTITY_TYPES:
+        raise FieldError("entity_type", "Approvals are about a project, document, purchase "
+                                        "order, supplier RFQ, production order or contact.")
+    words = clean_text(title, field="title", label="Title", max_length=MAX_TITLE,
+                       required=True)
+    why = clean_text(reason, field="reason", label="Reason", max_length=MAX_COMMENT)
+    value, code = _amount(amount, currency)
+    new_id = approval_id or uuid.uuid4()
+    params = {"org": org, "id": new_id, "type": approval_type, "title": words,
+              "entity_type": entity_type, "entity_id": entity_id, "project": project_id,
+              "amount": value, "currency": code, "reason": why}
+    return units.write(ws, lambda conn: uuid.UUID(str(conn.execute(text(
+        "SELECT fp_private.request_approval(:org, :id, CAST(:type AS approval_type), :title, "
+        ":entity_type, :entity_id, NULL, :project, :amount, :currency, :reason)"),
+        params).scalar_one())))

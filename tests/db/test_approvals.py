@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -357,3 +358,60 @@ def test_an_overdue_step_is_escalated_to_the_role_the_chain_names(
             "SELECT action_type FROM approval_history WHERE approval_id = %s "
             "ORDER BY action_at, id", (approval,))]
     assert actions == ["requested", "escalated", "approved"]
+
+
+# -- a project's approvals and asking for one (services.approvals.request) ---------------------
+def test_a_project_lists_its_approvals_and_a_retried_request_makes_one(
+        demo_db: Any, acme: uuid.UUID) -> None:
+    project = a_project(demo_db, acme)
+    chosen = uuid.uuid4()
+    with sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales:
+        before = {a.id for a in approvals.project_approvals(sales, acme, project)}
+        asked = approvals.request(sales, acme, approval_type="cost_approval",
+                                  title="  Quote approval  ", entity_type="project",
+                                  entity_id=project, project_id=project, amount=Decimal("12500.5"),
+                                  currency="usd", reason="Margin 21 %", approval_id=chosen)
+        # The answer was lost and the dialog sends it again: still one approval.
+        again = approvals.request(sales, acme, approval_type="cost_approval",
+                                  title="Quote approval", entity_type="project",
+                                  entity_id=project, project_id=project, amount=12500.5,
+                                  currency="USD", approval_id=chosen)
+        assert asked == again == chosen
+        listed = [a for a in approvals.project_approvals(sales, acme, project)
+                  if a.id not in before]
+        assert len(listed) == 1
+        mine = listed[0]
+        assert (mine.title, mine.approval_type, mine.status) == (
+            "Quote approval", "cost_approval", "pending")
+        assert (mine.step_number, mine.total_steps, mine.step_name) == (1, 1, "Approval")
+        assert mine.requested_by == "Alex Carter (Sales)" and mine.decided_at is None
+        assert str(mine.amount) == "12500.50" and mine.currency == "USD"
+    with sign_in(profile_for(demo_db), "acme.management", DEMO_PASSWORD) as manager:
+        waiting = {i.id: i for i in approvals.inbox(manager, acme)}
+        approvals.decide(manager, acme, chosen, waiting[chosen].version, "approved", "Go")
+        done = next(a for a in approvals.project_approvals(manager, acme, project)
+                    if a.id == chosen)
+    assert (done.status, done.decided_by, done.decision_comments) == (
+        "approved", "Dana Whitfield (Management)", "Go")
+    assert done.decided_at is not None
+
+
+def test_a_request_with_bad_input_is_refused_in_words(demo_db: Any, acme: uuid.UUID) -> None:
+    project = a_project(demo_db, acme)
+    good: dict[str, Any] = {"approval_type": "cost_approval", "title": "Quote",
+                            "entity_type": "project", "entity_id": project,
+                            "project_id": project}
+    with sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales:
+        before = len(approvals.project_approvals(sales, acme, project))
+        for change, words in (({"approval_type": "quote"}, "type of approval"),
+                              ({"entity_type": "invoice"}, "Approvals are about"),
+                              ({"title": "   "}, "Title is required"),
+                              ({"amount": -5, "currency": "USD"}, "zero or more"),
+                              ({"amount": "a lot", "currency": "USD"}, "must be a number"),
+                              ({"amount": 10, "currency": "dollars"}, "three letters")):
+            with pytest.raises(UserFacingError, match=words):
+                approvals.request(sales, acme, **{**good, **change})
+        assert len(approvals.project_approvals(sales, acme, project)) == before
+    with sign_in(profile_for(demo_db), "acme.customer", DEMO_PASSWORD) as customer, \
+            pytest.raises(UserFacingError, match="Only the staff"):
+        approvals.request(customer, acme, **good)
