@@ -15,7 +15,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import shiboken6
 from PySide6.QtCore import QDate, QPointF, QRectF, QSize, Qt, Signal
@@ -75,6 +75,7 @@ from factorypulse_desktop.ui.widgets.banner import Banner
 from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
+from factorypulse_desktop.ui.widgets.reviews_panel import ReviewsPanel
 
 __all__ = ["ProjectPage", "StageStepper", "StepRow"]
 
@@ -958,18 +959,28 @@ class ProjectPage(QWidget):
             self._add_documents_panel(detail.organization_id)
         if not self.panels:
             self._add_panels(detail.organization_id)
+        else:
+            cast(ReviewsPanel, self.panels["reviews"]).set_project_label(self._project_label())
         self.sig_loaded.emit(detail)
+
+    def _project_label(self) -> str:
+        d = self._detail
+        return f"{d.number} {d.title}" if d else ""
 
     def _add_panels(self, organization_id: uuid.UUID) -> None:
         """Reviews and approvals, messages and the timeline of this project, each following
         the live changes of the tables it shows."""
         args = (self._runner, self._workspace, organization_id, self._project_id,
                 self._formatter)
+        reviews = ReviewsPanel(*args, project_label=self._project_label())
         messages = MessagesPanel(*args)
         subscriptions: dict[str, list[tuple[str, Callable[[list[uuid.UUID]], None]]]] = {
+            "reviews": [("reviews", reviews.on_reviews_changed),
+                        ("review_risks", reviews.on_reviews_changed),
+                        ("approvals", reviews.on_approvals_changed)],
             "messages": [("messages", messages.on_messages_changed)],
         }
-        for key, panel in (("messages", messages),):
+        for key, panel in (("reviews", reviews), ("messages", messages)):
             layout = self._panel_tabs[key].layout()
             assert layout is not None
             layout.addWidget(panel)

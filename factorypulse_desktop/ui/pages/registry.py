@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.formatting import Formatter
     from factorypulse_desktop.ui.tasks import TaskRunner
 
-PAGE_AREAS = frozenset({"dashboard", "projects", "contacts", "documents", "administration"})
+PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "documents",
+                        "administration"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         ctx.bus.subscribe("projects", projects.on_projects_changed)
         projects.sig_new_project.connect(ctx.new_project)
         return projects
+    if key == "approvals":
+        from factorypulse_desktop.ui.pages.approvals import ApprovalsPage
+
+        inbox = ApprovalsPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter)
+        ctx.bus.subscribe("approvals", inbox.on_approvals_changed)
+        ctx.bus.subscribe("approval_steps", inbox.on_approvals_changed)
+        return inbox
     if key == "contacts":
         from factorypulse_desktop.ui.pages.contacts import ContactsPage
 
