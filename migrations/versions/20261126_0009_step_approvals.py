@@ -19,6 +19,11 @@
 
 The database owner (command line, imports, demo data) is not held to the gate.
 
+Reviews: the sales engineer who takes the RFQ asks engineering, QA and production to review it,
+so sales may now create reviews; deciding one stays with its reviewer, a person of its role, or
+management (revision 0008 let the creator of a review change it, which would have let the
+requester decide it).
+
 Revision ID: 20261126_0009
 Revises: 20261125_0008
 Create Date: 2026-11-26
@@ -191,13 +196,47 @@ CREATE TRIGGER approval_completes_step AFTER UPDATE OF status ON approvals
     EXECUTE FUNCTION fp_private.tg_approval_completes_step();
 """
 
-OWNED = ("tg_progress_approval_gate()", "tg_approval_completes_step()")
+REVIEW_CREATORS = ("organization_id = ANY ((SELECT fp_private.my_org_ids_with_role("
+                   "'{admin,management,engineering,qa,production,sales}'::public.user_role[]))"
+                   "::uuid[])")
+OLD_REVIEW_CREATORS = REVIEW_CREATORS.replace(",sales}", "}")
+
+# Only the reviewer, a person of the review's role (when none is named) or management decide.
+REVIEW_DECIDERS = f"""
+CREATE FUNCTION fp_private.tg_review_decider() RETURNS trigger
+LANGUAGE plpgsql {DEFINER} AS $$
+DECLARE
+    me uuid := fp_private.my_person_id();
+BEGIN
+    IF me IS NULL OR NEW.status IS NOT DISTINCT FROM OLD.status
+       OR NEW.status NOT IN ('approved', 'rejected', 'revision_requested')
+       OR OLD.status IN ('approved', 'rejected', 'revision_requested') THEN
+        RETURN NEW;  -- re-deciding is tg_review_rules' business (revision 0008)
+    END IF;
+    IF NOT (OLD.reviewer_id IS NOT DISTINCT FROM me
+            OR (OLD.reviewer_id IS NULL AND OLD.organization_id = ANY (
+                fp_private.my_org_ids_with_role(ARRAY[OLD.reviewer_role])))
+            OR OLD.organization_id = ANY (fp_private.my_org_ids_with_role(
+                '{{admin,management}}'::public.user_role[]))) THEN
+        RAISE EXCEPTION 'Only the reviewer or a person of the review''s role can decide it'
+            USING ERRCODE = '42501';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER reviews_decider BEFORE UPDATE OF status ON reviews
+    FOR EACH ROW EXECUTE FUNCTION fp_private.tg_review_decider();
+"""
+
+OWNED = ("tg_progress_approval_gate()", "tg_approval_completes_step()", "tg_review_decider()")
 MEMBER_CALLABLE = ("request_step_approval(uuid, uuid, uuid, text)",)
 
 
 def upgrade() -> None:
     op.execute(_entity_version({**_TABLES, "project_step": "project_sub_stage_progress"}))
     op.execute(FUNCTIONS)
+    op.execute(REVIEW_DECIDERS)
+    op.execute(f"ALTER POLICY reviews_insert ON reviews WITH CHECK ({REVIEW_CREATORS})")
     for fn in OWNED + MEMBER_CALLABLE:
         op.execute(f"REVOKE EXECUTE ON FUNCTION fp_private.{fn} FROM PUBLIC")
         op.execute(f"ALTER FUNCTION fp_private.{fn} OWNER TO fp_security")
@@ -206,6 +245,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(f"ALTER POLICY reviews_insert ON reviews WITH CHECK ({OLD_REVIEW_CREATORS})")
+    op.execute("DROP TRIGGER IF EXISTS reviews_decider ON reviews")
     op.execute("DROP TRIGGER IF EXISTS approval_completes_step ON approvals")
     op.execute("DROP TRIGGER IF EXISTS progress_approval_gate ON project_sub_stage_progress")
     for fn in MEMBER_CALLABLE + OWNED:

@@ -85,3 +85,24 @@ def test_a_decided_review_is_not_redecided_by_someone_else(
         row = conn.execute("SELECT status, decision FROM reviews WHERE id = %s",
                            (review.id,)).fetchone()
     assert row == ("rejected", "rejected") and decided.status == "rejected"
+
+
+def test_sales_asks_for_reviews_but_only_the_reviewers_role_decides(
+        demo_db: Any, project: uuid.UUID, acme: uuid.UUID) -> None:
+    with person_conn(demo_db, "acme.sales") as conn:  # as psql would
+        review = conn.execute(
+            "INSERT INTO reviews (organization_id, project_id, review_type, reviewer_role) "
+            "VALUES (%s, %s, 'engineering', 'engineering') RETURNING id",
+            (acme, project)).fetchone()
+    assert review is not None
+    with person_conn(demo_db, "acme.sales") as conn, pytest.raises(
+            psycopg.errors.InsufficientPrivilege, match="reviewer or a person of the review"):
+        conn.execute("UPDATE reviews SET status = 'approved' WHERE id = %s", (review[0],))
+    with person_conn(demo_db, "acme.qa") as conn:  # another role: not even visible to change
+        assert conn.execute("UPDATE reviews SET status = 'approved' WHERE id = %s",
+                            (review[0],)).rowcount == 0
+    with person_conn(demo_db, "acme.engineering") as conn:
+        conn.execute("UPDATE reviews SET status = 'approved' WHERE id = %s", (review[0],))
+        row = conn.execute("SELECT decision, pe.role_name FROM reviews r JOIN persons pe "
+                           "ON pe.id = r.reviewer_id WHERE r.id = %s", (review[0],)).fetchone()
+    assert row == ("approved", "acme.engineering")
