@@ -111,6 +111,41 @@ def drive_screenshots(qt_app: QApplication, app, project_id) -> None:  # type: i
     browser_dialog.close()
 
 
+def conversation_screenshots(qt_app: QApplication, app, window) -> None:  # type: ignore[no-untyped-def]
+    """The approvals inbox, and the busiest project's reviews, messages and timeline."""
+    from sqlalchemy import text
+
+    from factorypulse_desktop.services import units
+
+    window.show_area("approvals")
+    wait_until(qt_app, lambda: getattr(window.stack.currentWidget(), "loaded", False))
+    inbox = window.stack.currentWidget()
+    if inbox.table.rowCount():
+        inbox.table.selectRow(0)
+    wait_until(qt_app, lambda: qt_app.processEvents() or True)
+    qt_app.processEvents()
+    save(window, "approvals.png")
+    busiest = in_thread(qt_app, lambda: units.read(app.workspace, lambda conn: conn.execute(text(
+        "SELECT m.project_id FROM messages m JOIN reviews r ON r.project_id = m.project_id "
+        "GROUP BY 1 ORDER BY count(DISTINCT m.id) DESC LIMIT 1")).scalar_one()))
+    app.open_project(busiest)
+    page = window.stack.currentWidget().project_page
+    wait_until(qt_app, lambda: page.detail is not None and bool(page.panels))
+    for key, name in (("reviews", "project-reviews.png"), ("messages", "project-messages.png"),
+                      ("timeline", "project-timeline.png")):
+        panel = page.panels.get(key)
+        if panel is None:
+            continue
+        page.tabs.setCurrentWidget(page._panel_tabs[key])
+        wait_until(qt_app, lambda panel=panel: getattr(panel, "loaded", True))
+        if key == "messages" and panel.thread_list.count():
+            panel.thread_list.setCurrentRow(0)
+            wait_until(qt_app, lambda panel=panel: panel.loaded)
+        qt_app.processEvents()
+        save(window, name)
+    page.sig_back.emit()
+
+
 def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="fp-shots-"))
     base.chmod(0o711)
@@ -220,6 +255,7 @@ def main() -> int:
         wait_until(qt_app, lambda: page.people_model.rowCount() > 0)  # type: ignore[attr-defined]
         qt_app.processEvents()
         save(page, "administration.png")
+        conversation_screenshots(qt_app, app, window)
         drive_screenshots(qt_app, app, projects.model.rows()[0].id)
         window.show_area("dashboard")
         palette = app.open_palette()

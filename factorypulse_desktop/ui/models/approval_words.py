@@ -47,6 +47,10 @@ _REVIEW_TYPES = {
     "engineering": QT_TRANSLATE_NOOP(_CONTEXT, "Engineering"),
     "qa": QT_TRANSLATE_NOOP(_CONTEXT, "Quality (QA)"),
     "production": QT_TRANSLATE_NOOP(_CONTEXT, "Production"),
+    # Kinds the original also allowed (data imported from it may hold them).
+    "management": QT_TRANSLATE_NOOP(_CONTEXT, "Management"),
+    "technical": QT_TRANSLATE_NOOP(_CONTEXT, "Technical"),
+    "quality": QT_TRANSLATE_NOOP(_CONTEXT, "Quality"),
 }
 _REVIEW_STATUSES = {
     "pending": QT_TRANSLATE_NOOP(_CONTEXT, "Waiting"),

@@ -128,7 +128,9 @@ class ApprovalsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The title gets a readable width of its own; the rest fit their contents.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 260)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.empty_label = QLabel(self.tr("Nothing waits for your decision."))
         self.empty_label.setObjectName("muted")
@@ -157,7 +159,7 @@ class ApprovalsPage(QWidget):
         right_layout.addWidget(self.history_list, 1)
         split.addWidget(right)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(1, 1)
         layout.addWidget(split, 1)
         self._selection_changed()
 
