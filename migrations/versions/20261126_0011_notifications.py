@@ -6,7 +6,8 @@ nothing in the client needs to — and may change only the read state of their o
 notifications are written by definer triggers, the same whoever makes the change (the app or
 psql), and never for the person who caused the event:
 
-* ``assignment`` — a row in ``project_assignments``: the assigned person;
+* ``assignment`` — a person put on a project (``project_assignments``, new or made active
+  again): that person;
 * ``mention`` — a row in ``message_mentions``: the mentioned person;
 * ``approval_waiting`` — an approval step becomes pending (a request, the previous step
   completed, an escalation adds approvers, or in a sequential step the previous approver
@@ -413,6 +414,9 @@ $$;
 TRIGGERS = """
 CREATE TRIGGER project_assignments_notify AFTER INSERT ON project_assignments
     FOR EACH ROW WHEN (NEW.is_active) EXECUTE FUNCTION fp_private.tg_notify_assignment();
+CREATE TRIGGER project_assignments_notify_again AFTER UPDATE OF is_active ON project_assignments
+    FOR EACH ROW WHEN (NEW.is_active AND NOT OLD.is_active)
+    EXECUTE FUNCTION fp_private.tg_notify_assignment();
 CREATE TRIGGER message_mentions_notify AFTER INSERT ON message_mentions
     FOR EACH ROW EXECUTE FUNCTION fp_private.tg_notify_mention();
 CREATE TRIGGER approval_steps_notify AFTER UPDATE OF status ON approval_steps
@@ -443,6 +447,7 @@ CREATE TRIGGER reviews_notify_decided AFTER UPDATE OF status ON reviews
 
 DROP_TRIGGERS = (
     ("project_assignments_notify", "project_assignments"),
+    ("project_assignments_notify_again", "project_assignments"),
     ("message_mentions_notify", "message_mentions"),
     ("approval_steps_notify", "approval_steps"),
     ("approval_step_approvers_notify", "approval_step_approvers"),

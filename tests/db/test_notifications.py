@@ -15,7 +15,7 @@ import pytest
 from rls_support import owner_conn, person_conn
 from support import DEMO_PASSWORD, profile_for
 
-from factorypulse_desktop.services import notifications, reviews
+from factorypulse_desktop.services import notifications, project_detail, reviews
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.notifications import Preference
 
@@ -70,6 +70,17 @@ def test_an_assignment_tells_the_assigned_person_not_the_one_assigning(
     assert list(got) == ["acme.engineering"]
     assert got["acme.engineering"][0].startswith("You were added to P-")
     assert got["acme.engineering"][0].endswith("Pump bracket")
+
+
+def test_put_on_a_project_again_is_told_again(
+        demo_db: Any, acme: uuid.UUID, project: uuid.UUID, management: Workspace) -> None:
+    with owner_conn(demo_db) as conn:
+        qa = person(conn, "acme.qa")
+    first = project_detail.assign_person(management, project, qa, "inspector")
+    project_detail.unassign(management, first)
+    assert project_detail.assign_person(management, project, qa, "inspector") == first
+    titles = told(demo_db, project, "assignment")["acme.qa"]
+    assert len(titles) == 2
 
 
 def test_a_mention_tells_the_mentioned_person_not_the_writer(

@@ -129,10 +129,10 @@ class NotificationsPage(QWidget):
         if not self.rows:
             return
         ws, org, unread = self._workspace, self._org, self.unread_only
-        after = self.rows[-1].cursor
+        after, limit = self.rows[-1].cursor, notifications.PAGE
         self._runner.run(
-            lambda: notifications.recent(ws, org, unread_only=unread, after=after),
-            on_done=lambda rows: self._fill(rows, notifications.PAGE, append=True),
+            lambda: notifications.recent(ws, org, unread_only=unread, after=after, limit=limit),
+            on_done=lambda rows: self._fill(rows, limit, append=True),
             on_error=self._failed, key=f"notifications-page-{id(self)}")
 
     def on_notifications_changed(self, ids: list[uuid.UUID]) -> None:
