@@ -2504,6 +2504,14 @@ def _seed_notifications(ctx: Ctx) -> None:
             "created_at": at, "updated_at": at,
         })
     _insert(ctx.conn, "notifications", rows)
+    # Preferences (revision 0011): management wants approvals on the desktop too; sales does
+    # not want stage alerts in the app.
+    _insert(ctx.conn, "notification_preferences", [
+        {"organization_id": ctx.org_id, "person_id": ctx.who(Role.MANAGEMENT),
+         "event": "approval_waiting", "in_app": True, "desktop": True},
+        {"organization_id": ctx.org_id, "person_id": ctx.who(Role.SALES),
+         "event": "stage_overdue", "in_app": False, "desktop": False},
+    ])
 
 
 # --------------------------------------------------------------------------------------------

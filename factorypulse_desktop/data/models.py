@@ -1404,6 +1404,7 @@ class Notification(Tenant, Editable, Base):
             "status",
             text("created_at DESC"),
         ),
+        Index("notifications_entity_idx", "organization_id", "related_entity_id", "type"),
     )
 
     person_id: Mapped[uuid.UUID]
@@ -1419,6 +1420,21 @@ class Notification(Tenant, Editable, Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", server_default=EMPTY_JSON)
     expires_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Tenant, Editable, Base):
+    """Which events notify a person, in the app and on the desktop (revision 0011)."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = tenant_args(
+        UniqueConstraint("organization_id", "person_id", "event"),
+        person_fk("person_id", "CASCADE"),
+    )
+
+    person_id: Mapped[uuid.UUID]
+    event: Mapped[str]
+    in_app: Mapped[bool] = mapped_column(server_default=TRUE)
+    desktop: Mapped[bool] = mapped_column(server_default=FALSE)
 
 
 # --------------------------------------------------------------------------------------------
