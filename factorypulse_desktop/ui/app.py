@@ -30,6 +30,7 @@ from factorypulse_desktop.ui.tasks import TaskRunner, TaskState
 if TYPE_CHECKING:
     from factorypulse_desktop.services import auth
     from factorypulse_desktop.services.live import ChangeFeed
+    from factorypulse_desktop.ui.widgets.notification_bell import NotificationBell
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,11 @@ class DesktopApp(QObject):
         self.store = store or ProfileStore()
         self.runner = TaskRunner(self)
         self.bus = ChangeBus(self)
+        self.bell: NotificationBell | None = None
+        self._due_timer = QTimer(self)
+        self._due_timer.setInterval(60 * 60 * 1000)
+        self._due_timer.timeout.connect(self._check_due)
+        self._due_timer.start()
         self.live = LiveUpdates(_change_feed, self)
         self.live.sig_changes.connect(self.bus.publish)
         self.live.sig_state.connect(self._on_live_state)
@@ -244,6 +250,37 @@ class DesktopApp(QObject):
                 following.set_organization(organization_id)
         self.runner.run(functools.partial(_housekeeping, self.workspace, organization_id),
                         on_error=lambda error: log.warning("Housekeeping failed: %s", error))
+        self._show_bell(organization_id)
+
+    def _show_bell(self, organization_id: uuid.UUID) -> None:
+        """The notification bell of the signed-in person, following the organization."""
+        from factorypulse_desktop.ui.widgets.notification_bell import NotificationBell
+
+        window, workspace = self.window, self.workspace
+        if window is None or workspace is None:
+            return
+        if self.bell is None:
+            self.bell = NotificationBell(self.runner, workspace, organization_id, parent=window)
+            window.add_topbar_widget(self.bell)
+            self.bus.subscribe("notifications", self.bell.on_notifications_changed)
+            self.bell.sig_open.connect(self._open_notifications)
+            self.bell.refresh()
+        else:
+            self.bell.set_organization(organization_id)
+
+    def _open_notifications(self) -> None:
+        if self.window is not None:
+            self.window.show_area("notifications")
+
+    def _check_due(self) -> None:
+        """Hourly while signed in: projects that became late or due tell their people."""
+        if self.window is None or self.workspace is None or not self._data_layer_loaded:
+            return
+        from factorypulse_desktop.services import notifications
+
+        self.runner.run(functools.partial(notifications.check_due, self.workspace,
+                                          self.window.organization.organization_id),
+                        on_error=lambda error: log.warning("Due check failed: %s", error))
 
     def open_palette(self) -> SearchPalette | None:
         window, workspace = self.window, self.workspace
@@ -310,6 +347,7 @@ class DesktopApp(QObject):
         """Back to the sign-in window without restarting; another person may sign in."""
         self.live.stop()
         window, self.window = self.window, None
+        self.bell = None  # it goes with the window
         if window is not None:
             self._switching = True
             window.close()
@@ -392,9 +430,10 @@ def run_gui(*, demo: bool = False, smoke_test: bool = False,
 
 
 def _housekeeping(workspace: auth.Workspace, organization_id: uuid.UUID) -> None:
-    """On a worker at sign-in: remove abandoned uploads (T-FILE-02's janitor) and escalate
-    overdue approval steps to the roles their chains name."""
-    from factorypulse_desktop.services import approvals, document_files
+    """On a worker at sign-in: remove abandoned uploads (T-FILE-02's janitor), escalate
+    overdue approval steps to the roles their chains name, and tell people of late projects."""
+    from factorypulse_desktop.services import approvals, document_files, notifications
 
     document_files.tidy_up(workspace, organization_id)
     approvals.escalate_overdue(workspace, organization_id)
+    notifications.check_due(workspace, organization_id)

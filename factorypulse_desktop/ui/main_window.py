@@ -219,7 +219,13 @@ class MainWindow(QMainWindow):
         self.sign_out_button.clicked.connect(self.sig_sign_out)
         self.sign_out_button.setEnabled(self.has_identity)  # nothing to sign out of yet
         layout.addWidget(self.sign_out_button)
+        self._topbar_layout = layout
         return bar
+
+    def add_topbar_widget(self, widget: QWidget) -> None:
+        """Put `widget` (the notification bell) in the top bar, left of Sign out."""
+        layout = self._topbar_layout
+        layout.insertWidget(layout.indexOf(self.sign_out_button), widget)
 
     def _fill_org_switcher(self) -> None:
         self.org_switcher.blockSignals(True)

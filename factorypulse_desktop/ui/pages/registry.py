@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.tasks import TaskRunner
 
 PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "documents",
-                        "administration"})
+                        "notifications", "administration"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,14 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         ctx.bus.subscribe("documents", documents.on_documents_changed)
         documents.sig_open_project.connect(ctx.open_project)
         return documents
+    if key == "notifications":
+        from factorypulse_desktop.ui.pages.notifications import NotificationsPage
+
+        notices = NotificationsPage(ctx.runner, ctx.workspace, ctx.organization_id,
+                                    ctx.formatter)
+        ctx.bus.subscribe("notifications", notices.on_notifications_changed)
+        notices.sig_open_project.connect(ctx.open_project)
+        return notices
     if key == "administration":
         from factorypulse_desktop.ui.pages.administration import AdministrationPage
 
