@@ -120,7 +120,7 @@ FROM (SELECT * FROM reviews r
 LEFT JOIN persons pe ON pe.id = r.reviewer_id"""),
     # A decision is a second event of the same review: its id is derived from the review's.
     ("approvals", """
-SELECT r.completed_at, md5(r.id::text || ':decided')::uuid, 'approvals', 'review_decided',
+SELECT r.completed_at, md5(r.id::text || '-decided')::uuid, 'approvals', 'review_decided',
        r.reviewer_id, r.review_type, r.status,
        left(nullif(concat_ws(E'\\n', nullif(btrim(r.comments), ''),
                              nullif(btrim(r.recommendations), '')), ''), {detail}),
@@ -128,7 +128,7 @@ SELECT r.completed_at, md5(r.id::text || ':decided')::uuid, 'approvals', 'review
 FROM reviews r
 WHERE r.organization_id = :org AND r.project_id = :project AND r.completed_at IS NOT NULL
       AND r.status IN ('approved', 'rejected', 'revision_requested')
-      {keyset:r.completed_at:md5(r.id::text || ':decided')::uuid}
+      {keyset:r.completed_at:md5(r.id::text || '-decided')::uuid}
 ORDER BY 1 DESC, 2 DESC LIMIT :n"""),
     ("approvals", """
 SELECT h.action_at, h.id, 'approvals', 'approval_' || h.action_type, h.action_by, a.title,
