@@ -45,6 +45,8 @@ __all__ = [
     "activity",
     "entity_types",
     "export_csv",
+    "export_text",
+    "page",
     "people",
 ]
 
