@@ -33,6 +33,12 @@ WAIT = 15000
 FORMULA = '=HYPERLINK("http://evil.example","Click")'
 
 
+def one(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...] = ()) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
 @dataclass
 class Env:
     runner: TaskRunner
@@ -44,9 +50,9 @@ class Env:
 @pytest.fixture
 def env(qapp: QApplication, demo_db: Any) -> Iterator[Env]:
     with psycopg.connect(demo_db.owner_conninfo(), autocommit=True) as conn:
-        org = conn.execute("SELECT id FROM organizations WHERE slug = 'acme'").fetchone()[0]
-        sales_name = conn.execute("SELECT display_name FROM persons WHERE role_name = "
-                                  "'acme.sales'").fetchone()[0]
+        org = one(conn, "SELECT id FROM organizations WHERE slug = 'acme'")
+        sales_name = one(conn, "SELECT display_name FROM persons WHERE role_name = "
+                         "'acme.sales'")
     with psycopg.connect(demo_db.conninfo_for("acme.sales")) as conn:
         # A person writes their own entry; the description is whatever they typed.
         conn.execute("INSERT INTO activity_log (organization_id, entity_type, action, "
@@ -75,7 +81,8 @@ def make_page(qtbot: QtBot, env: Env) -> ActivityLogPage:
 
 
 def column(page: ActivityLogPage, index: int) -> list[str]:
-    return [page.table.item(r, index).text() for r in range(page.table.rowCount())]
+    items = [page.table.item(r, index) for r in range(page.table.rowCount())]
+    return [item.text() if item is not None else "" for item in items]
 
 
 def test_filter_by_person(qtbot: QtBot, env: Env) -> None:

@@ -32,6 +32,12 @@ HTML_SUBJECT = '<a href="javascript:alert(1)">Click me</a>'
 HTML_CONTENT = "<img src=x onerror=alert(1)><b>bold</b> & <i>more</i>"
 
 
+def one(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...] = ()) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
 @dataclass
 class Env:
     db: Any
@@ -44,11 +50,10 @@ class Env:
 @pytest.fixture
 def env(qapp: QApplication, demo_db: Any) -> Iterator[Env]:
     with psycopg.connect(demo_db.owner_conninfo(), autocommit=True) as conn:
-        org = conn.execute("SELECT id FROM organizations WHERE slug = 'acme'").fetchone()[0]
-        sales = conn.execute("SELECT id FROM persons WHERE role_name = 'acme.sales'"
-                             ).fetchone()[0]
-        project = conn.execute("INSERT INTO projects (organization_id, title) VALUES (%s, "
-                               "'Timeline tab') RETURNING id", (org,)).fetchone()[0]
+        org = one(conn, "SELECT id FROM organizations WHERE slug = 'acme'")
+        sales = one(conn, "SELECT id FROM persons WHERE role_name = 'acme.sales'")
+        project = one(conn, "INSERT INTO projects (organization_id, title) VALUES (%s, "
+                      "'Timeline tab') RETURNING id", (org,))
         conn.execute("INSERT INTO messages (organization_id, project_id, sender_id, subject, "
                      "content, created_at) VALUES (%s, %s, %s, %s, %s, now() - "
                      "interval '3 minutes')", (org, project, sales, HTML_SUBJECT, HTML_CONTENT))
