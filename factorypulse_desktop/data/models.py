@@ -1049,6 +1049,7 @@ class Approval(Tenant, Editable, Base):
         person_fk("escalated_to", "SET NULL"),
         Index("approvals_status_idx", "organization_id", "status", "due_date"),
         Index("approvals_entity_idx", "organization_id", "entity_type", "entity_id"),
+        Index("approvals_project_idx", "organization_id", "project_id"),
     )
 
     approval_type: Mapped[ApprovalType]
@@ -1194,6 +1195,8 @@ class Document(Tenant, Editable, Base):
         person_fk("uploaded_by", "SET NULL"),
         person_fk("approved_by", "SET NULL"),
         Index("documents_project_idx", "organization_id", "project_id", text("updated_at DESC")),
+        Index("documents_project_time_idx", "organization_id", "project_id",
+              text("created_at DESC")),
         Index(
             "documents_title_trgm_idx",
             "title",
@@ -1449,8 +1452,16 @@ class ActivityLog(Tenant, Created, Base):
     __table_args__ = tenant_args(
         org_fk("project_id", "projects", "SET NULL"),
         person_fk("actor_id", "SET NULL"),
-        Index("activity_log_project_idx", "organization_id", "project_id", "occurred_at"),
-        Index("activity_log_time_idx", "organization_id", text("occurred_at DESC")),
+        Index("activity_log_project_idx", "organization_id", "project_id",
+              text("occurred_at DESC"), text("id DESC")),
+        Index("activity_log_time_idx", "organization_id", text("occurred_at DESC"),
+              text("id DESC")),
+        Index("activity_log_actor_idx", "organization_id", "actor_id", text("occurred_at DESC"),
+              text("id DESC")),
+        Index("activity_log_action_idx", "organization_id", "action", text("occurred_at DESC"),
+              text("id DESC")),
+        Index("activity_log_entity_idx", "organization_id", "entity_type",
+              text("occurred_at DESC"), text("id DESC")),
     )
 
     actor_id: Mapped[uuid.UUID | None] = mapped_column(server_default=FetchedValue())
