@@ -35,7 +35,7 @@ class Area:
     title: str
     icon: str
     description: str
-    admin_only: bool = False
+    only_for: tuple[Role, ...] = ()  # empty: every role
 
 
 def areas() -> tuple[Area, ...]:
@@ -64,9 +64,12 @@ def areas() -> tuple[Area, ...]:
                 "to Google Drive.")),
         Area("notifications", tr("Notifications"), "notifications",
              tr("Mentions, approvals and changes that concern you.")),
+        Area("activity", tr("Activity log"), "activity",
+             tr("Who did what and when, for auditors: filter and export."),
+             only_for=(Role.ADMIN, Role.MANAGEMENT)),
         Area("administration", tr("Administration"), "administration",
              tr("People and their roles, organization settings and connection profiles."),
-             admin_only=True),
+             only_for=(Role.ADMIN,)),
     )
 
 
@@ -242,8 +245,8 @@ class MainWindow(QMainWindow):
         current_key = self.current_area_key()
         self.sidebar.blockSignals(True)
         self.sidebar.clear()
-        admin = self.has_identity and self.role is Role.ADMIN
-        self._visible_areas = [a for a in areas() if not a.admin_only or admin]
+        role = self.role if self.has_identity else None
+        self._visible_areas = [a for a in areas() if not a.only_for or role in a.only_for]
         for area in self._visible_areas:
             item = QListWidgetItem(icons.icon(area.icon, colors.muted), area.title)
             item.setData(Qt.ItemDataRole.UserRole, area.key)

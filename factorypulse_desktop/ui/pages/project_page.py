@@ -76,6 +76,8 @@ from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
 from factorypulse_desktop.ui.widgets.reviews_panel import ReviewsPanel
+from factorypulse_desktop.ui.widgets.timeline_panel import LIVE_TABLES as TIMELINE_TABLES
+from factorypulse_desktop.ui.widgets.timeline_panel import TimelinePanel
 
 __all__ = ["ProjectPage", "StageStepper", "StepRow"]
 
@@ -974,13 +976,17 @@ class ProjectPage(QWidget):
                 self._formatter)
         reviews = ReviewsPanel(*args, project_label=self._project_label())
         messages = MessagesPanel(*args)
+        timeline = TimelinePanel(*args)
         subscriptions: dict[str, list[tuple[str, Callable[[list[uuid.UUID]], None]]]] = {
+            "timeline": [(table, timeline.on_changes) for table in TIMELINE_TABLES]
+            + [("projects", timeline.on_projects_changed)],
             "reviews": [("reviews", reviews.on_reviews_changed),
                         ("review_risks", reviews.on_reviews_changed),
                         ("approvals", reviews.on_approvals_changed)],
             "messages": [("messages", messages.on_messages_changed)],
         }
-        for key, panel in (("reviews", reviews), ("messages", messages)):
+        for key, panel in (("reviews", reviews), ("messages", messages),
+                           ("timeline", timeline)):
             layout = self._panel_tabs[key].layout()
             assert layout is not None
             layout.addWidget(panel)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.tasks import TaskRunner
 
 PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "documents",
-                        "notifications", "administration"})
+                        "notifications", "activity", "administration"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,10 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         ctx.bus.subscribe("notifications", notices.on_notifications_changed)
         notices.sig_open_project.connect(ctx.open_project)
         return notices
+    if key == "activity":  # the activity log has no live feed: it is read on demand
+        from factorypulse_desktop.ui.pages.activity_log import ActivityLogPage
+
+        return ActivityLogPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter)
     if key == "administration":
         from factorypulse_desktop.ui.pages.administration import AdministrationPage
 
