@@ -144,6 +144,11 @@ def conversation_screenshots(qt_app: QApplication, app, window) -> None:  # type
         qt_app.processEvents()
         save(window, name)
     page.sig_back.emit()
+    for key, name in (("notifications", "notifications.png"), ("activity", "activity-log.png")):
+        window.show_area(key)
+        wait_until(qt_app, lambda: getattr(window.stack.currentWidget(), "loaded", False))
+        qt_app.processEvents()
+        save(window, name)
 
 
 def main() -> int:

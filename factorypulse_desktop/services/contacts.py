@@ -44,6 +44,7 @@ from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.csv_safety import CellProblem
 from factorypulse_desktop.domain.enums import ContactType, Role
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.field_changes import field_label
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import contacts_csv, units
 from factorypulse_desktop.services.auth import Workspace
@@ -125,24 +126,9 @@ TEXT_FIELDS: tuple[str, ...] = (
     "company_name", "contact_name", "email", "phone", "address", "city", "state", "country",
     "postal_code", "website", "tax_id", "payment_terms", "notes",
 )
-_LABELS: dict[str, str] = {
-    "type": "Type",
-    "company_name": "Company name",
-    "contact_name": "Contact name",
-    "email": "E-mail",
-    "phone": "Phone",
-    "address": "Address",
-    "city": "City",
-    "state": "State",
-    "country": "Country",
-    "postal_code": "Postal code",
-    "website": "Website",
-    "tax_id": "Tax ID",
-    "payment_terms": "Payment terms",
-    "credit_limit": "Credit limit",
-    "notes": "Notes",
-    "capability_tags": "Capabilities",
-}
+# One wording for a contact's fields here and in the activity log.
+_LABELS: dict[str, str] = {name: field_label(name) for name in (
+    "type", *TEXT_FIELDS, "credit_limit", "capability_tags")}
 # Filled as one block in a merge: an address is not mixed from two contacts.
 _ADDRESS_BLOCK = ("address", "city", "state", "postal_code", "country")
 _SINGLE_FILL = ("contact_name", "email", "phone", "website", "tax_id", "payment_terms",

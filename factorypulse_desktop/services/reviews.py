@@ -45,6 +45,7 @@ class ReviewRow:
     review_type: str
     reviewer_role: str | None
     reviewer: str | None
+    reviewer_id: uuid.UUID | None
     status: str
     due_date: dt.date | None
     comments: str | None
@@ -68,7 +69,8 @@ def _reviews(conn: Connection, org: uuid.UUID, project_id: uuid.UUID,
              only: uuid.UUID | None = None) -> list[ReviewRow]:
     rows = conn.execute(text(
         "SELECT r.id, r.project_id, r.review_type, r.reviewer_role::text, pe.display_name, "
-        "r.status, r.due_date, r.comments, r.recommendations, r.completed_at, r.version "
+        "r.status, r.due_date, r.comments, r.recommendations, r.completed_at, r.version, "
+        "r.reviewer_id "
         "FROM reviews r LEFT JOIN persons pe ON pe.id = r.reviewer_id "
         "WHERE r.organization_id = :org AND r.project_id = :project "
         "AND (CAST(:only AS uuid) IS NULL OR r.id = :only) ORDER BY r.created_at, "
@@ -82,7 +84,7 @@ def _reviews(conn: Connection, org: uuid.UUID, project_id: uuid.UUID,
             "ORDER BY k.created_at, k.id"), {"org": org, "project": project_id}):
         risks.setdefault(r.review_id, []).append(
             Risk(r.category, r.severity, r.description, r.mitigation or ""))
-    return [ReviewRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+    return [ReviewRow(r[0], r[1], r[2], r[3], r[4], r[11], r[5], r[6], r[7], r[8], r[9],
                       tuple(risks.get(r[0], ())), r[10]) for r in rows]
 
 

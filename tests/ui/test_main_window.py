@@ -35,7 +35,7 @@ def test_title_sidebar_and_placeholder_pages(qtbot: QtBot, settings: QSettings) 
     assert "Acme Precision Manufacturing" in window.windowTitle()
     assert window.area_keys() == [
         "dashboard", "projects", "approvals", "contacts", "purchasing", "inventory",
-        "production", "documents", "notifications", "administration"]
+        "production", "documents", "notifications", "activity", "administration"]
     for key in window.area_keys():
         window.show_area(key)
         page = window.stack.currentWidget()
@@ -54,6 +54,7 @@ def test_administration_only_for_admins_and_switcher_changes_role(
         window.org_switcher.setCurrentIndex(1)
     assert blocker.args == [GLOBEX.organization_id]
     assert "administration" not in window.area_keys()
+    assert "activity" not in window.area_keys(), "the activity log is for admins and managers"
     assert "Globex Fabrication" in window.windowTitle()
     assert "Engineering" in window._person_label.text()
 

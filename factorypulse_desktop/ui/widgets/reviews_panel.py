@@ -257,8 +257,8 @@ class ReviewsPanel(QWidget):
             return False
         if self._role in MANAGERS:
             return True
-        if review.reviewer is not None:
-            return review.reviewer == self._workspace.identity.display_name
+        if review.reviewer_id is not None:
+            return review.reviewer_id == self._workspace.identity.person_id
         return review.reviewer_role == self._role.value
 
     def _review_selected(self) -> None:
