@@ -122,6 +122,10 @@ def test_the_inbox_shows_what_waits_for_the_manager_and_an_approval_leaves_it(
     assert cells[0].startswith("Approve PO") and cells[1] == "Purchase order"
     assert cells[3].startswith("Grace Liu") and cells[6].startswith("Step 2 of 2")
     assert cells[5] and "(overdue)" not in cells[5]  # asked 1.5 days ago, due in two
+    row = next(r for r, i in enumerate(page.items) if i.id == po.id)
+    with qtbot.waitSignal(page.sig_open_project, timeout=WAIT) as opened:
+        page.table.cellDoubleClicked.emit(row, 0)
+    assert opened.args == [po.project_id], "double-click opens the approval's project"
     approval = env.ask("Tooling budget for the bracket batch")
 
     def overdue() -> None:

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from support import DEMO_PASSWORD, off_gui, profile_for
 
 from factorypulse_desktop.domain.live import Change, FeedState
-from factorypulse_desktop.services import notifications, project_detail
+from factorypulse_desktop.services import messages, notifications, project_detail
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
@@ -151,5 +151,11 @@ def test_a_mention_or_assignment_reaches_the_bell_through_the_live_feed(
             live.start(demo_db.conninfo_for("acme.engineering"), last_seen=None)
         env.assign(env.projects[2])
         qtbot.waitUntil(lambda: bell.count == before + 1, timeout=WAIT)
+        # Management mentions engineering in the project's conversation: one more, live.
+        engineer = env.engineering.identity.person_id
+        off_gui(lambda: messages.post(env.management, env.org, project_id=env.projects[2],
+                                      content="@acme.engineering please check the bores",
+                                      mention_ids=[engineer]))
+        qtbot.waitUntil(lambda: bell.count == before + 2, timeout=WAIT)
     finally:
         live.stop()

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -54,6 +54,9 @@ PAGE_MARGIN = 24
 
 class ApprovalsPage(QWidget):
     """The person's approvals inbox."""
+
+    sig_open_project = Signal(object)
+    """Double-click: open the project the approval belongs to (its uuid)."""
 
     HEADERS = ("Title", "Type", "Project", "Requested by", "Requested", "Due", "Step",
                "On behalf of")
@@ -132,6 +135,7 @@ class ApprovalsPage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, 260)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.cellDoubleClicked.connect(self._open_project_of_row)
         self.empty_label = QLabel(self.tr("Nothing waits for your decision."))
         self.empty_label.setObjectName("muted")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -250,6 +254,10 @@ class ApprovalsPage(QWidget):
     def selected_ids(self) -> list[uuid.UUID]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.items[r].id for r in rows if r < len(self.items)]
+
+    def _open_project_of_row(self, row: int, _column: int) -> None:
+        if row < len(self.items) and self.items[row].project_id is not None:
+            self.sig_open_project.emit(self.items[row].project_id)
 
     def selected_items(self) -> list[InboxItem]:
         wanted = set(self.selected_ids())

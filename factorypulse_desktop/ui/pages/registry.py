@@ -62,6 +62,7 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         inbox = ApprovalsPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter)
         ctx.bus.subscribe("approvals", inbox.on_approvals_changed)
         ctx.bus.subscribe("approval_steps", inbox.on_approvals_changed)
+        inbox.sig_open_project.connect(ctx.open_project)
         return inbox
     if key == "contacts":
         from factorypulse_desktop.ui.pages.contacts import ContactsPage
