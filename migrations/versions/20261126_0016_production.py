@@ -1,0 +1,23 @@
+"""Production orders, operations and the shop-floor station's events.
+
+Revision ID: 20261126_0016
+Revises: 20261126_0015
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "20261126_0016"
+down_revision: str | None = "20261126_0015"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # filled in by the work of issue 8
+
+
+def downgrade() -> None:
+    pass
