@@ -313,3 +313,73 @@ def request(ws: Workspace, org: uuid.UUID, *, approval_type: str, title: str,
         "SELECT fp_private.request_approval(:org, :id, CAST(:type AS approval_type), :title, "
         ":entity_type, :entity_id, NULL, :project, :amount, :currency, :reason)"),
         params).scalar_one())))
+
+
+@dataclass(frozen=True)
+class Delegation:
+    id: uuid.UUID
+    delegator: str
+    delegate: str
+    start_date: dt.date
+    end_date: dt.date
+    reason: str | None
+    mine: bool  # I handed my approvals over (else: I stand in for the delegator)
+    version: int
+
+
+_DELEGATIONS = """
+SELECT d.id, coalesce(a.display_name, a.role_name) AS delegator,
+       coalesce(b.display_name, b.role_name) AS delegate, d.start_date, d.end_date, d.reason,
+       d.delegator_id = :me AS mine, d.version
+FROM approval_delegations d
+JOIN persons a ON a.id = d.delegator_id
+JOIN persons b ON b.id = d.delegate_id
+WHERE d.organization_id = :org AND d.status = 'active' AND d.end_date >= current_date
+  AND (d.delegator_id = :me OR d.delegate_id = :me)
+ORDER BY d.start_date, d.id
+"""
+
+
+def delegations(ws: Workspace, org: uuid.UUID) -> list[Delegation]:
+    """Active and coming delegations I gave or received."""
+    params = {"org": org, "me": ws.identity.person_id}
+    return units.read(ws, lambda conn: [Delegation(*r) for r in conn.execute(
+        text(_DELEGATIONS), params)])
+
+
+def delegate(ws: Workspace, org: uuid.UUID, delegate_id: uuid.UUID, start: dt.date,
+             end: dt.date, reason: str = "") -> uuid.UUID:
+    """Let `delegate_id` decide my approvals from `start` to `end` (both included); the
+    database checks that I delegate only my own."""
+    if delegate_id == ws.identity.person_id:
+        raise UserFacingError("Choose someone else: you cannot stand in for yourself.")
+    if end < start:
+        raise UserFacingError("The last day comes before the first; check the dates.")
+    if end < dt.date.today():
+        raise UserFacingError("That period is over already; choose dates from today on.")
+    note = reason.strip()[:MAX_COMMENT] or None
+
+    def run(conn: Connection) -> uuid.UUID:
+        return uuid.UUID(str(conn.execute(text(
+            "INSERT INTO approval_delegations (organization_id, delegator_id, delegate_id, "
+            "start_date, end_date, reason) VALUES (:org, :me, :to, :start, :end, :reason) "
+            "RETURNING id"), {"org": org, "me": ws.identity.person_id, "to": delegate_id,
+                              "start": start, "end": end, "reason": note}).scalar_one()))
+
+    return units.write(ws, run)
+
+
+def end_delegation(ws: Workspace, org: uuid.UUID, delegation: Delegation) -> None:
+    """Stop a delegation I gave, from now on (kept as history, marked inactive)."""
+
+    def run(conn: Connection) -> None:
+        changed = conn.execute(text(
+            "UPDATE approval_delegations SET status = 'inactive' WHERE organization_id = :org "
+            "AND id = :id AND version = :version AND delegator_id = :me"),
+            {"org": org, "id": delegation.id, "version": delegation.version,
+             "me": ws.identity.person_id}).rowcount
+        if not changed:
+            raise UserFacingError("This delegation was changed or ended meanwhile; the list "
+                                  "was reloaded.")
+
+    units.write(ws, run)

@@ -13,7 +13,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from PySide6.QtWidgets import QApplication
+import shiboken6
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from support import DEMO_PASSWORD, off_gui, profile_for
 
@@ -244,3 +245,48 @@ def test_load_more_pages_through_the_inbox(qtbot: QtBot, env: Env,
     page.more_button.click()
     qtbot.waitUntil(lambda: [i.id for i in page.items] == asked, timeout=WAIT)
     assert not page.more_button.isVisible()  # the last page was not full
+
+
+def closed(dialog: QWidget) -> bool:
+    return not shiboken6.isValid(dialog) or not dialog.isVisible()
+
+
+def test_delegate_my_approvals_to_a_colleague_and_end_it(qtbot: QtBot, env: Env) -> None:
+    page = open_page(qtbot, env)
+    approval = env.ask("Fixture budget while the manager is away")
+
+    def sales_sees() -> dict[uuid.UUID, str | None]:
+        return {i.id: i.on_behalf_of for i in off_gui(lambda: approvals.inbox(env.sales,
+                                                                              env.org))}
+
+    assert approval not in sales_sees()
+    page.delegate_button.click()
+    qtbot.waitUntil(lambda: page.delegation_dialog is not None, timeout=WAIT)
+    dialog = page.delegation_dialog
+    assert dialog is not None
+    dialog.choose(env.sales.identity.person_id)
+    dialog.reason.setText("Annual leave")
+    dialog.end.setDate(dialog.start.date().addDays(-1))
+    dialog.ok_button.click()  # the last day before the first: said, nothing saved
+    assert "before the first" in dialog.error_label.text() and dialog.isVisible()
+    dialog.end.setDate(dialog.start.date().addDays(3))
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: closed(dialog), timeout=WAIT)
+    assert "Delegated" in page.banner.text
+    assert sales_sees().get(approval) == env.manager.identity.display_name, \
+        "the stand-in sees the manager's approvals, marked on whose behalf"
+
+    page.delegation_dialog = None
+    page.delegate_button.click()
+    qtbot.waitUntil(lambda: page.delegation_dialog is not None, timeout=WAIT)
+    again = page.delegation_dialog
+    assert again is not None
+    rows = [again.current.item(r).text() for r in range(again.current.count())]
+    mine = next(r for r, text in enumerate(rows)
+                if text.startswith(env.sales.identity.display_name))
+    assert "stands in for you" in rows[mine]
+    again.current.setCurrentRow(mine)
+    assert again.end_button.isEnabled()
+    again.end_button.click()
+    qtbot.waitUntil(lambda: closed(again), timeout=WAIT)
+    assert approval not in sales_sees()

@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factorypulse_desktop.services import approvals
+from factorypulse_desktop.services import admin, approvals
 from factorypulse_desktop.services.approvals import ApprovalConflictError, BulkResult, InboxItem
 from factorypulse_desktop.services.workspace import Workspace
 from factorypulse_desktop.ui import theme
 from factorypulse_desktop.ui.dialogs.approval_decision_dialog import DecisionDialog
+from factorypulse_desktop.ui.dialogs.delegation_dialog import DelegationDialog, DelegationRequest
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.approval_words import (
     APPROVAL_TYPE_CHOICES,
@@ -75,6 +76,7 @@ class ApprovalsPage(QWidget):
         self.loaded = False
         self.loading = False  # a read is on its way: "Load more" waits for it
         self.dialog: DecisionDialog | None = None
+        self.delegation_dialog: DelegationDialog | None = None
         self._build()
         self.reload()
 
@@ -96,6 +98,11 @@ class ApprovalsPage(QWidget):
         self.kind_box.currentIndexChanged.connect(lambda _i: self.reload())
         row.addWidget(QLabel(self.tr("Show:")))
         row.addWidget(self.kind_box)
+        self.delegate_button = QPushButton(self.tr("Delegate…"))
+        self.delegate_button.setToolTip(self.tr("Let a colleague decide for you while you "
+                                                "are away"))
+        self.delegate_button.clicked.connect(self.open_delegation)
+        row.addWidget(self.delegate_button)
         row.addStretch(1)
         self.approve_button = QPushButton(self.tr("Approve…"))
         self.approve_button.setObjectName("primary")
@@ -373,6 +380,57 @@ class ApprovalsPage(QWidget):
 
         self._runner.run(lambda: approvals.decide_all(ws, org, pairs, decision, comment),
                          on_done=all_done, on_error=failed)
+
+    # -- delegation ---------------------------------------------------------------------------
+
+    def open_delegation(self) -> None:
+        """Read colleagues and current delegations on a worker, then open the dialog."""
+        ws, org, me = self._workspace, self.organization_id, self._workspace.identity.person_id
+
+        def read() -> tuple[list[tuple[uuid.UUID, str]], list[approvals.Delegation]]:
+            people = [(p.person_id, p.display_name) for p in admin.list_people(ws, org)
+                      if p.is_active and not p.role.is_portal and p.person_id != me]
+            return people, approvals.delegations(ws, org)
+
+        self.delegate_button.setEnabled(False)
+        self._runner.run(read, on_done=self._show_delegation,
+                         on_error=self._delegation_failed)
+
+    def _delegation_failed(self, error: BaseException) -> None:
+        self.delegate_button.setEnabled(True)
+        self.banner.show_message(describe_error(error), kind="error")
+
+    def _show_delegation(self, found: tuple[list[tuple[uuid.UUID, str]],
+                                            list[approvals.Delegation]]) -> None:
+        self.delegate_button.setEnabled(True)
+        colleagues, current = found
+        dialog = DelegationDialog(colleagues, current, self._formatter, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        ws, org = self._workspace, self.organization_id
+
+        def saved(message: str) -> None:
+            dialog.finish()
+            self.banner.show_message(message, kind="ok", timeout_ms=6000)
+
+        def submitted(request: object) -> None:
+            assert isinstance(request, DelegationRequest)
+            self._runner.run(
+                lambda: approvals.delegate(ws, org, request.delegate_id, request.start,
+                                           request.end, request.reason),
+                on_done=lambda _id: saved(self.tr("Delegated: your stand-in sees your "
+                                                  "approvals in that period.")),
+                on_error=lambda error: dialog.fail(describe_error(error)))
+
+        def end(delegation: object) -> None:
+            assert isinstance(delegation, approvals.Delegation)
+            self._runner.run(lambda: approvals.end_delegation(ws, org, delegation),
+                             on_done=lambda _r: saved(self.tr("Delegation ended.")),
+                             on_error=lambda error: dialog.fail(describe_error(error)))
+
+        dialog.sig_submitted.connect(submitted)
+        dialog.sig_end.connect(end)
+        self.delegation_dialog = dialog
+        dialog.show()
 
     def _show_report(self, decision: str, count: int, result: BulkResult,
                      titles: dict[uuid.UUID, str]) -> None:
