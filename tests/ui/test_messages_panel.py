@@ -140,7 +140,11 @@ def test_unread_count_drops_after_opening_the_thread(qtbot: QtBot, env: Env) -> 
                                          subject="Material cert", content="Cert is in."))
     off_gui(lambda: messages.post(env.sales, env.org, project_id=env.project, parent_id=root,
                                   content="And the CMM report."))
+    # A newer thread: the panel opens the newest at first, which would read ours too soon.
+    off_gui(lambda: messages.post(env.sales, env.org, project_id=env.project,
+                                  subject="Packaging", content="Foam inserts, please."))
     panel = open_panel(qtbot, env)
+    assert panel.thread_list.currentItem().data(Qt.ItemDataRole.UserRole) != root
     assert panel.unread(root) == 2
     item = next(panel.thread_list.item(i) for i in range(panel.thread_list.count())
                 if panel.thread_list.item(i).data(Qt.ItemDataRole.UserRole) == root)
