@@ -122,9 +122,10 @@ def test_above_the_threshold_waits_and_only_the_approval_approves(
     for who in (PROCUREMENT, "acme.management", "acme.admin"):
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="only through"):
             hand_move(demo_db, po, "approved", who)
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # nor by writing the approval
-        with person_conn(demo_db, "acme.admin") as conn:
-            conn.execute("UPDATE approvals SET status = 'approved' WHERE entity_id = %s", (po,))
+    # nor by writing the approval
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), \
+            person_conn(demo_db, "acme.admin") as conn:
+        conn.execute("UPDATE approvals SET status = 'approved' WHERE entity_id = %s", (po,))
     with owner_conn(demo_db) as conn:
         approval, chain = conn.execute(
             "SELECT a.id, c.chain_name FROM approvals a JOIN approval_chains c ON "
