@@ -263,6 +263,7 @@ class DraftLine:
     unit: str = "pcs"
     inventory_item_id: uuid.UUID | None = None
     description: str | None = None
+    item_code: str | None = None  # a stock item by its code (found when the draft is saved)
 
 
 @dataclass(frozen=True)
@@ -321,10 +322,13 @@ def check_draft(draft: OrderDraft) -> tuple[dict[str, Any], list[dict[str, Any]]
     lines = []
     for n, line in enumerate(draft.lines, start=1):
         where = f"Line {n}"
+        code = clean_text(line.item_code, field="lines", label=f"{where}: the item code",
+                          max_length=100)
         name = clean_text(line.item_name, field="lines", label=f"{where}: the item",
-                          max_length=MAX_NAME, required=True)
+                          max_length=MAX_NAME, required=code is None)
         lines.append({
             "line_no": n, "item_name": name, "inventory_item_id": line.inventory_item_id,
+            "item_code": code,
             "description": clean_text(line.description, field="lines",
                                       label=f"{where}: the description", max_length=MAX_TEXT),
             "quantity": parse_number(line.quantity, field_name="lines",
@@ -345,6 +349,20 @@ def check_draft(draft: OrderDraft) -> tuple[dict[str, Any], list[dict[str, Any]]
 def _insert_lines(conn: Connection, org: uuid.UUID, po: uuid.UUID,
                   lines: list[dict[str, Any]]) -> None:
     for line in lines:
+        line = dict(line)
+        code = line.pop("item_code")
+        if line["inventory_item_id"] is None and code is not None:
+            item = conn.execute(text(
+                "SELECT id, item_name, unit FROM inventory_items WHERE organization_id = :org "
+                "AND item_code = :code"), {"org": org, "code": code}).first()
+            if item is None:
+                raise FieldError("lines", f"Line {line['line_no']}: no stock item has the code "
+                                          f"{code!r}. Check the code, or leave it empty for "
+                                          "a line that is not stocked.")
+            line["inventory_item_id"] = item.id
+            line["item_name"] = line["item_name"] or item.item_name
+            if line["unit"] == "pcs":
+                line["unit"] = item.unit
         conn.execute(text(
             "INSERT INTO purchase_order_lines (organization_id, purchase_order_id, line_no, "
             "inventory_item_id, item_name, description, quantity, unit, unit_price) VALUES "
