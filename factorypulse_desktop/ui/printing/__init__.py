@@ -1,0 +1,1 @@
+"""Printable documents (PDF) made with Qt from plain data the services return."""
