@@ -75,6 +75,7 @@ from factorypulse_desktop.ui.widgets.banner import Banner
 from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
+from factorypulse_desktop.ui.widgets.purchase_orders_panel import PurchaseOrdersPanel
 from factorypulse_desktop.ui.widgets.reviews_panel import ReviewsPanel
 from factorypulse_desktop.ui.widgets.timeline_panel import LIVE_TABLES as TIMELINE_TABLES
 from factorypulse_desktop.ui.widgets.timeline_panel import TimelinePanel
@@ -657,8 +658,10 @@ class ProjectPage(QWidget):
             (self.tr("Supplier RFQs"), "purchasing", self.tr(
                 "Requests for quotation sent to suppliers for this project and their quotes "
                 "side by side.")),
-            (self.tr("Purchasing"), "purchasing", self.tr(
-                "Purchase orders for this project's materials and what has been received.")),
+        ):
+            self.tabs.addTab(self._placeholder(icon_name, text), title)
+        self._panel_tabs["purchasing"] = self._panel_tab(self.tr("Purchasing"))
+        for title, icon_name, text in (
             (self.tr("Production"), "production", self.tr(
                 "Production orders, operations by work center and quality checks of this "
                 "project.")),
@@ -977,6 +980,7 @@ class ProjectPage(QWidget):
         reviews = ReviewsPanel(*args, project_label=self._project_label())
         messages = MessagesPanel(*args)
         timeline = TimelinePanel(*args)
+        purchasing = PurchaseOrdersPanel(*args)
         subscriptions: dict[str, list[tuple[str, Callable[[list[uuid.UUID]], None]]]] = {
             "timeline": [(table, timeline.on_changes) for table in TIMELINE_TABLES]
             + [("projects", timeline.on_projects_changed)],
@@ -984,9 +988,11 @@ class ProjectPage(QWidget):
                         ("review_risks", reviews.on_reviews_changed),
                         ("approvals", reviews.on_approvals_changed)],
             "messages": [("messages", messages.on_messages_changed)],
+            "purchasing": [("purchase_orders", purchasing.on_purchase_orders_changed),
+                           ("purchase_order_lines", purchasing.on_purchase_order_lines_changed)],
         }
         for key, panel in (("reviews", reviews), ("messages", messages),
-                           ("timeline", timeline)):
+                           ("purchasing", purchasing), ("timeline", timeline)):
             layout = self._panel_tabs[key].layout()
             assert layout is not None
             layout.addWidget(panel)

@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.formatting import Formatter
     from factorypulse_desktop.ui.tasks import TaskRunner
 
-PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "documents",
-                        "notifications", "activity", "administration"})
+PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "purchasing",
+                        "documents", "notifications", "activity", "administration"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,14 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
                                 formatter=ctx.formatter)
         ctx.bus.subscribe("contacts", contacts.on_contacts_changed)
         return contacts
+    if key == "purchasing":
+        from factorypulse_desktop.ui.pages.purchasing import PurchasingPage
+
+        purchasing = PurchasingPage(ctx.runner, ctx.workspace, ctx.organization_id,
+                                    ctx.formatter)
+        ctx.bus.subscribe("purchase_orders", purchasing.on_purchase_orders_changed)
+        ctx.bus.subscribe("purchase_order_lines", purchasing.on_purchase_order_lines_changed)
+        return purchasing
     if key == "documents":
         from factorypulse_desktop.ui.pages.documents import DocumentsPage
 
