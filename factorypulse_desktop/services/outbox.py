@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.runtime.paths import app_data_dir
@@ -137,7 +138,7 @@ class Outbox:
             _rewrite(self.path, keep)
 
 
-def _lines(path: Path) -> list[dict[str, object]]:
+def _lines(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -398,7 +398,8 @@ SELECT coalesce(w.name, 'No work center'), x.name,
 FROM production_events e
 JOIN production_operations x ON x.organization_id = e.organization_id AND x.id = e.operation_id
 LEFT JOIN work_centers w ON w.organization_id = x.organization_id AND w.id = x.work_center_id
-WHERE e.organization_id = :org AND e.occurred_at >= now() - CAST(:days AS integer) * interval '1 day'
+WHERE e.organization_id = :org
+  AND e.occurred_at >= now() - CAST(:days AS integer) * interval '1 day'
 GROUP BY 1, 2
 HAVING coalesce(sum(e.quantity) FILTER (WHERE e.event_type = 'scrap'), 0) > 0
 ORDER BY scrap DESC, 1, 2

@@ -20,7 +20,7 @@ import datetime as dt
 import uuid
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, exc, text
 
@@ -28,8 +28,11 @@ from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain import station_codes
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import units
-from factorypulse_desktop.services.workspace import CONNECTION_LOST_MESSAGE, Workspace, \
-    connection_lost
+from factorypulse_desktop.services.workspace import (
+    CONNECTION_LOST_MESSAGE,
+    Workspace,
+    connection_lost,
+)
 
 ACTIONS = ("start", "pause", "complete", "good_quantity", "scrap", "note", "issue")
 MAX_NOTE = 500

@@ -126,9 +126,9 @@ def test_station_runs_an_order_to_completed_with_good_and_scrapped_quantities(
             "'production_events' AND e.production_order_id = %s AND e.operator_id IS NOT NULL "
             "ORDER BY e.occurred_at LIMIT 1", (setup.order,)).fetchone()
     assert actor == ("acme.production",)  # the signed-in station is the database actor
-    with signed(demo_db, "acme.production") as ws:
-        with pytest.raises(UserFacingError, match="already completed"):
-            station.send(ws, acme, StationEvent("start", setup.order, cut))
+    with signed(demo_db, "acme.production") as ws, \
+            pytest.raises(UserFacingError, match="already completed"):
+        station.send(ws, acme, StationEvent("start", setup.order, cut))
 
 
 def test_a_replayed_event_books_nothing_again_and_a_late_one_is_a_conflict(

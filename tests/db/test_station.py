@@ -15,8 +15,7 @@ from rls_support import owner_conn
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import production, station
 from factorypulse_desktop.services.outbox import Outbox
-from factorypulse_desktop.services.station import BadgeView, ItemView, OperationView, \
-    StationEvent
+from factorypulse_desktop.services.station import BadgeView, ItemView, OperationView, StationEvent
 
 
 def events_of(db: Any, order: uuid.UUID) -> list[str]:

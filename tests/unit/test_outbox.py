@@ -13,8 +13,12 @@ import pytest
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import outbox as outbox_module
 from factorypulse_desktop.services.outbox import Outbox, outbox_path
-from factorypulse_desktop.services.station import Booked, StationConflict, StationEvent, \
-    StationOffline
+from factorypulse_desktop.services.station import (
+    Booked,
+    StationConflict,
+    StationEvent,
+    StationOffline,
+)
 
 ORDER = uuid.uuid4()
 OPERATION = uuid.uuid4()
