@@ -215,6 +215,14 @@ def items(ws: Workspace, org: uuid.UUID, search: str = "", limit: int = 200) -> 
         "ORDER BY item_code LIMIT :limit"), {"org": org, "p": pattern, "limit": limit})])
 
 
+def projects(ws: Workspace, org: uuid.UUID, limit: int = 500) -> list[Choice]:
+    """Open projects to plan production for (number, title), newest first."""
+    return units.read(ws, lambda conn: [Choice(*r) for r in conn.execute(text(
+        "SELECT id, project_number, title FROM projects WHERE organization_id = :org "
+        "AND status IN ('active', 'on_hold') AND archived_at IS NULL "
+        "ORDER BY created_at DESC LIMIT :limit"), {"org": org, "limit": limit})])
+
+
 def quantity(raw: Decimal | str | int, what: str = "The quantity") -> Decimal:
     """A positive quantity from what was typed (a comma as decimal point is fine)."""
     try:
@@ -228,7 +236,7 @@ def quantity(raw: Decimal | str | int, what: str = "The quantity") -> Decimal:
     return value
 
 
-def _checked(new: NewOrder) -> tuple[Decimal, list[NewOperation], list[tuple[uuid.UUID,
+def check(new: NewOrder) -> tuple[Decimal, list[NewOperation], list[tuple[uuid.UUID,
                                                                               Decimal]]]:
     amount = quantity(new.quantity)
     if new.planned_start and new.planned_end and new.planned_end < new.planned_start:
@@ -253,7 +261,7 @@ def _checked(new: NewOrder) -> tuple[Decimal, list[NewOperation], list[tuple[uui
 
 def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrder) -> uuid.UUID:
     """Plan a production order (status planned; the database numbers it); its id."""
-    amount, operations, materials = _checked(new)
+    amount, operations, materials = check(new)
 
     def run(conn: Connection) -> uuid.UUID:
         order_id = conn.execute(text(
