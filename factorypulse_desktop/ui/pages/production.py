@@ -85,8 +85,8 @@ class ProductionPage(QWidget):
         filters.addWidget(self.center_filter)
         filters.addStretch(1)
         orders_layout.addLayout(filters)
-        self.orders = ProductionOrdersView(runner, workspace, organization_id, formatter)
-        self.orders.statuses = list(production.OPEN_STATUSES)
+        self.orders = ProductionOrdersView(runner, workspace, organization_id, formatter,
+                                           statuses=list(production.OPEN_STATUSES))
         orders_layout.addWidget(self.orders, 1)
         self.status_filter.currentIndexChanged.connect(self._filter)
         self.center_filter.currentIndexChanged.connect(self._filter)

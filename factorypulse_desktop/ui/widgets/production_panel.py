@@ -98,14 +98,14 @@ class ProductionOrdersView(QWidget):
 
     def __init__(self, runner: TaskRunner, workspace: Workspace, organization_id: uuid.UUID,
                  formatter: Formatter, *, project_id: uuid.UUID | None = None,
-                 parent: QWidget | None = None) -> None:
+                 statuses: list[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
         self._workspace = workspace
         self.organization_id = organization_id
         self.project_id = project_id
         self._formatter = formatter
-        self.statuses: list[str] | None = None
+        self.statuses: list[str] | None = statuses
         self.work_center: uuid.UUID | None = None
         self.orders: list[OrderRow] = []
         self.detail: OrderDetail | None = None
