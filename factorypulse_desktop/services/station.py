@@ -148,10 +148,14 @@ JOIN production_operations x ON x.organization_id = o.organization_id
 LEFT JOIN work_centers w ON w.organization_id = x.organization_id AND w.id = x.work_center_id
 WHERE o.organization_id = :org AND o.production_number = :number
 """
+# By code first (a unique index); only a miss looks at the printed barcode column.
 _ITEM = """
 SELECT id, item_code, item_name, unit, default_location_id FROM inventory_items
-WHERE organization_id = :org AND (item_code = :code OR barcode = :code)
-ORDER BY item_code = :code DESC LIMIT 1
+WHERE organization_id = :org AND item_code = :code
+"""
+_ITEM_BARCODE = """
+SELECT id, item_code, item_name, unit, default_location_id FROM inventory_items
+WHERE organization_id = :org AND barcode = :code ORDER BY item_code LIMIT 1
 """
 _BADGE = """
 SELECT m.employee_id, p.id, p.display_name FROM memberships m JOIN persons p ON p.id = m.person_id
@@ -185,7 +189,9 @@ def _open(conn: Connection, org: uuid.UUID, scanned: station_codes.ScannedCode) 
                                   f"{scanned.value}. Check the label and scan again.")
         return OperationView(*row)
     if scanned.kind in ("item", "bare"):
-        row = conn.execute(text(_ITEM), {"org": org, "code": scanned.value}).first()
+        code = {"org": org, "code": scanned.value}
+        row = conn.execute(text(_ITEM), code).first() or \
+            conn.execute(text(_ITEM_BARCODE), code).first()
         if row is not None:
             return ItemView(*row)
     if scanned.kind in ("badge", "bare"):
