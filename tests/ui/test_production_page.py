@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QTableWidget
 from pytestqt.qtbot import QtBot
 from support import DEMO_PASSWORD, off_gui, profile_for
 
@@ -32,6 +32,12 @@ from factorypulse_desktop.ui.widgets.production_panel import ProductionPanel
 
 WAIT = 15000
 HTML = '<b>Bold</b> <a href="https://evil.example">x</a>'
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None
+    return item.text()
 
 
 @dataclass
@@ -87,15 +93,15 @@ def test_plan_release_and_follow_an_order_on_the_project_tab(qtbot: QtBot, env: 
     dialog.quantity.setText("12")
     dialog.ok_button.click()
     qtbot.waitUntil(lambda: panel.dialog is None and panel.table.rowCount() == 1, timeout=WAIT)
-    assert panel.table.item(0, 2).text() == "Planned"
-    assert panel.table.item(0, 8).text() == HTML  # plain text, not rendered
+    assert cell(panel.table, 0, 2) == "Planned"
+    assert cell(panel.table, 0, 8) == HTML  # plain text, not rendered
     qtbot.waitUntil(lambda: panel.detail is not None, timeout=WAIT)
     assert panel.operations.rowCount() == 2 and panel.materials.rowCount() == 1
-    assert panel.materials.item(0, 2).text() == "24"
+    assert cell(panel.materials, 0, 2) == "24"
     assert not panel.action_buttons["resume"].isEnabled()
 
     panel.action_buttons["release"].click()
-    qtbot.waitUntil(lambda: panel.table.item(0, 2).text() == "Released", timeout=WAIT)
+    qtbot.waitUntil(lambda: cell(panel.table, 0, 2) == "Released", timeout=WAIT)
     assert panel.banner.text.endswith("is now released.")
 
     # Another station starts the first operation: the tab follows the live change.
@@ -106,14 +112,14 @@ def test_plan_release_and_follow_an_order_on_the_project_tab(qtbot: QtBot, env: 
         "start", order.id, first)))
     panel.on_production_events_changed([])
     panel.on_production_orders_changed([order.id])
-    qtbot.waitUntil(lambda: panel.table.item(0, 2).text() == "In progress", timeout=WAIT)
+    qtbot.waitUntil(lambda: cell(panel.table, 0, 2) == "In progress", timeout=WAIT)
     qtbot.waitUntil(lambda: panel.events.rowCount() == 1, timeout=WAIT)
-    assert panel.events.item(0, 1).text() == "Started"
+    assert cell(panel.events, 0, 1) == "Started"
 
     # Hold it; a stale second click gets a conflict in words, not an overwrite.
     stale = panel.orders[0]
     panel.action_buttons["hold"].click()
-    qtbot.waitUntil(lambda: panel.table.item(0, 2).text() == "On hold", timeout=WAIT)
+    qtbot.waitUntil(lambda: cell(panel.table, 0, 2) == "On hold", timeout=WAIT)
     with pytest.raises(production.ProductionConflictError):
         off_gui(lambda: production.hold(env.ws, env.org, stale.id, stale.version))
 
@@ -126,7 +132,7 @@ def test_production_area_filters_and_reports(qtbot: QtBot, env: Env) -> None:
     assert open_orders and open_orders <= {"planned", "released", "in_progress", "on_hold"}
     qtbot.waitUntil(lambda: page.center_filter.count() > 1, timeout=WAIT)
     page.status_filter.setCurrentIndex(page.status_filter.findText("Completed"))
-    qtbot.waitUntil(lambda: page.orders.orders and all(
+    qtbot.waitUntil(lambda: bool(page.orders.orders) and all(
         o.status == "completed" for o in page.orders.orders), timeout=WAIT)
 
     page.tabs.setCurrentIndex(1)
@@ -135,4 +141,4 @@ def test_production_area_filters_and_reports(qtbot: QtBot, env: Env) -> None:
     # The demo completed one order about five weeks ago, with scrap at its second operation.
     assert sum(w.orders_completed for w in page.throughput_rows) >= 1
     assert sum((w.scrapped_quantity for w in page.throughput_rows), Decimal(0)) > 0
-    assert page.scrap.rowCount() >= 1 and page.scrap.item(0, 4).text().endswith("%")
+    assert page.scrap.rowCount() >= 1 and cell(page.scrap, 0, 4).endswith("%")

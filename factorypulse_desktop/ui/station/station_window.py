@@ -266,6 +266,9 @@ class StationWindow(QWidget):
             shortcut.activated.connect(slot)
             buttons.addWidget(button)
         layout.addLayout(buttons)
+        # Leaving the station is deliberate (not a stray key on the shop floor).
+        leave = QShortcut(QKeySequence("Ctrl+Shift+Q"), self)
+        leave.activated.connect(self.close)
 
         self.quantity_panel = _QuantityPanel()
         self.quantity_panel.sig_confirmed.connect(self._quantities_given)
