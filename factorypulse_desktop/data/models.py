@@ -293,6 +293,9 @@ class Membership(Tenant, Editable, Base):
         # Added after both tables exist (LATE_CONSTRAINTS): contacts refer to memberships too.
         org_fk("contact_id", "contacts", use_alter=True),
         Index("memberships_person_idx", "person_id", "organization_id"),
+        # Revision 0016: the shop-floor station finds an operator by badge (employee_id).
+        Index("memberships_badge_idx", "organization_id", "employee_id",
+              postgresql_where=text("(employee_id IS NOT NULL)")),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
