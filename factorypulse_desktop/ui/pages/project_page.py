@@ -75,6 +75,7 @@ from factorypulse_desktop.ui.widgets.banner import Banner
 from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
+from factorypulse_desktop.ui.widgets.production_panel import ProductionPanel
 from factorypulse_desktop.ui.widgets.purchase_orders_panel import PurchaseOrdersPanel
 from factorypulse_desktop.ui.widgets.reviews_panel import ReviewsPanel
 from factorypulse_desktop.ui.widgets.timeline_panel import LIVE_TABLES as TIMELINE_TABLES
@@ -661,12 +662,7 @@ class ProjectPage(QWidget):
         ):
             self.tabs.addTab(self._placeholder(icon_name, text), title)
         self._panel_tabs["purchasing"] = self._panel_tab(self.tr("Purchasing"))
-        for title, icon_name, text in (
-            (self.tr("Production"), "production", self.tr(
-                "Production orders, operations by work center and quality checks of this "
-                "project.")),
-        ):
-            self.tabs.addTab(self._placeholder(icon_name, text), title)
+        self._panel_tabs["production"] = self._panel_tab(self.tr("Production"))
         self._panel_tabs["timeline"] = self._panel_tab(self.tr("Timeline"))
         outer.addWidget(self.tabs, 1)
         self._set_loaded(False)
@@ -981,6 +977,7 @@ class ProjectPage(QWidget):
         messages = MessagesPanel(*args)
         timeline = TimelinePanel(*args)
         purchasing = PurchaseOrdersPanel(*args)
+        production = ProductionPanel(*args)
         subscriptions: dict[str, list[tuple[str, Callable[[list[uuid.UUID]], None]]]] = {
             "timeline": [(table, timeline.on_changes) for table in TIMELINE_TABLES]
             + [("projects", timeline.on_projects_changed)],
@@ -990,9 +987,15 @@ class ProjectPage(QWidget):
             "messages": [("messages", messages.on_messages_changed)],
             "purchasing": [("purchase_orders", purchasing.on_purchase_orders_changed),
                            ("purchase_order_lines", purchasing.on_purchase_order_lines_changed)],
+            "production": [
+                ("production_orders", production.on_production_orders_changed),
+                ("production_operations", production.on_production_operations_changed),
+                ("production_order_materials", production.on_production_order_materials_changed),
+                ("production_events", production.on_production_events_changed)],
         }
         for key, panel in (("reviews", reviews), ("messages", messages),
-                           ("purchasing", purchasing), ("timeline", timeline)):
+                           ("purchasing", purchasing), ("production", production),
+                           ("timeline", timeline)):
             layout = self._panel_tabs[key].layout()
             assert layout is not None
             layout.addWidget(panel)

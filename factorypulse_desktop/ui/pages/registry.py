@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.tasks import TaskRunner
 
 PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "purchasing",
-                        "documents", "notifications", "activity", "administration"})
+                        "production", "documents", "notifications", "activity",
+                        "administration"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,17 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         ctx.bus.subscribe("purchase_orders", purchasing.on_purchase_orders_changed)
         ctx.bus.subscribe("purchase_order_lines", purchasing.on_purchase_order_lines_changed)
         return purchasing
+    if key == "production":
+        from factorypulse_desktop.ui.pages.production import ProductionPage
+
+        production = ProductionPage(ctx.runner, ctx.workspace, ctx.organization_id,
+                                    ctx.formatter)
+        ctx.bus.subscribe("production_orders", production.on_production_orders_changed)
+        ctx.bus.subscribe("production_operations", production.on_production_operations_changed)
+        ctx.bus.subscribe("production_order_materials",
+                          production.on_production_order_materials_changed)
+        ctx.bus.subscribe("production_events", production.on_production_events_changed)
+        return production
     if key == "documents":
         from factorypulse_desktop.ui.pages.documents import DocumentsPage
 
