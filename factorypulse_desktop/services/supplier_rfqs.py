@@ -456,10 +456,8 @@ def compare(ws: Workspace, org: uuid.UUID, *, project_id: uuid.UUID | None = Non
     """
     if (project_id is None) == (group is None):
         raise ValueError("compare a project or an RFQ group")
-    if group is not None:
-        where, params = "r.rfq_group = :group", {"group": group}
-    else:
-        where, params = "q.project_id = :project", {"project": project_id}
+    params: dict[str, Any] = {"group": group, "project": project_id}
+    where = "r.rfq_group = :group" if group is not None else "q.project_id = :project"
     where += " AND q.status NOT IN ('withdrawn', 'expired')"
     quotes = units.read(ws, lambda conn: _quotes(conn, org, where, params))
     return build_comparison(quotes)

@@ -148,9 +148,9 @@ def test_times_are_stamped_and_sent_requirements_stay(
         rfqs.send_rfqs(buyer, acme, [cancelled])
     # Someone who is not procurement cannot send RFQs.
     [other] = rfqs.create_rfqs(buyer, acme, project, draft_for(suppliers["Keystone Fasteners"]))
-    with sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales:
-        with pytest.raises(rfqs.RfqConflictError):  # the row is not theirs to change
-            rfqs.send_rfqs(sales, acme, [other])
+    with (sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales,
+          pytest.raises(rfqs.RfqConflictError)):  # the row is not theirs to change
+        rfqs.send_rfqs(sales, acme, [other])
 
 
 def test_supplier_portal_sees_only_rfqs_sent_to_it_and_customers_none(
@@ -160,8 +160,9 @@ def test_supplier_portal_sees_only_rfqs_sent_to_it_and_customers_none(
     with owner_conn(demo_db) as owner:
         public_doc, internal_doc = (owner.execute(
             "INSERT INTO documents (organization_id, project_id, title, access_level) "
-            "VALUES (%s, %s, %s, %s) RETURNING id", (acme, project, title, level)).fetchone()[0]
-            for title, level in (("Drawing B-100", "public"), ("Cost sheet", "internal")))
+            "VALUES (%s, %s, %s, %s) RETURNING id", (acme, project, title, level)
+        ).fetchall()[0][0] for title, level in (("Drawing B-100", "public"),
+                                                  ("Cost sheet", "internal")))
     made = rfqs.create_rfqs(buyer, acme, project, draft_for(
         truecut, keystone, documents=(public_doc, internal_doc)))
     mine = next(r for r in made if r.supplier_id == truecut)
@@ -251,9 +252,9 @@ def test_quotes_compare_and_award_makes_one_draft_po(
                                       ("Set-up", Decimal("350.0000"), Decimal("350.0000"))]
     assert rfqs.compare(buyer, acme, project_id=project).quotes == side.quotes
 
-    with sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales:
-        with pytest.raises(UserFacingError, match="Only procurement and management"):
-            rfqs.award(sales, acme, cheap)
+    with (sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales,
+          pytest.raises(UserFacingError, match="Only procurement and management")):
+        rfqs.award(sales, acme, cheap)
     awarded = rfqs.award(buyer, acme, cheap)
     assert re.fullmatch(r"PO-\d{8}", awarded.po_number)
     with owner_conn(demo_db) as owner:
@@ -313,7 +314,7 @@ def test_no_quote_for_a_draft_or_cancelled_rfq(
         buyer: Workspace, acme: uuid.UUID, project: uuid.UUID,
         suppliers: dict[str, uuid.UUID]) -> None:
     [draft] = rfqs.create_rfqs(buyer, acme, project, draft_for(suppliers["Keystone Fasteners"]))
-    with pytest.raises(UserFacingError, match="draft and takes no quotes. Send it first"):
+    with pytest.raises(UserFacingError, match=r"draft and takes no quotes\. Send it first"):
         rfqs.record_quote(buyer, acme, draft, quote("3", 4))
     [cancelled] = rfqs.move_rfqs(buyer, acme, [draft], "cancelled")
     with pytest.raises(UserFacingError, match="cancelled and takes no quotes"):
