@@ -158,6 +158,15 @@ BEGIN
 END
 $$;
 
+-- Whether a contact is still in use. Merging duplicate contacts archives the duplicates
+-- first, then moves their RFQs and quotes to the kept one: only that may change a supplier.
+CREATE FUNCTION fp_private.contact_is_active(org uuid, contact uuid) RETURNS boolean
+LANGUAGE sql STABLE {DEFINER} AS $$
+    SELECT coalesce((SELECT c.is_active FROM public.contacts c
+                     WHERE c.organization_id = org AND c.id = contact
+                       AND org = ANY (fp_private.my_org_ids())), false)
+$$;
+
 CREATE FUNCTION fp_private.tg_supplier_rfq_insert() RETURNS trigger
 LANGUAGE plpgsql {DEFINER} AS $$
 BEGIN
@@ -191,9 +200,10 @@ BEGIN
     IF me IS NULL AND NOT ours THEN
         RETURN NEW;  -- the owner (demo seed, imports)
     END IF;
-    IF NEW.project_id <> OLD.project_id OR NEW.supplier_id <> OLD.supplier_id
-       OR NEW.rfq_number <> OLD.rfq_number
-       OR NEW.rfq_group IS DISTINCT FROM OLD.rfq_group THEN
+    IF NEW.project_id <> OLD.project_id OR NEW.rfq_number <> OLD.rfq_number
+       OR NEW.rfq_group IS DISTINCT FROM OLD.rfq_group
+       OR (NEW.supplier_id <> OLD.supplier_id AND fp_private.contact_is_active(
+               OLD.organization_id, OLD.supplier_id)) THEN
         RAISE EXCEPTION 'An RFQ keeps its number, project, supplier and group'
             USING ERRCODE = '42501';
     END IF;
@@ -300,7 +310,9 @@ BEGIN
         RETURN NEW;
     END IF;
     IF NEW.supplier_rfq_id IS DISTINCT FROM OLD.supplier_rfq_id
-       OR NEW.supplier_id <> OLD.supplier_id OR NEW.project_id <> OLD.project_id THEN
+       OR NEW.project_id <> OLD.project_id
+       OR (NEW.supplier_id <> OLD.supplier_id AND fp_private.contact_is_active(
+               OLD.organization_id, OLD.supplier_id)) THEN
         RAISE EXCEPTION 'A quote stays with its RFQ, supplier and project'
             USING ERRCODE = '42501';
     END IF;
@@ -524,7 +536,8 @@ OWNED = (
 )
 # Invoker functions (they look at current_user); trigger functions need no grant.
 INVOKER_FUNCTIONS = ("tg_supplier_rfq_rules()", "tg_supplier_quote_rules()")
-MEMBER_CALLABLE = ("award_quote(uuid, uuid, integer)", "my_supplier_rfq_document_ids()")
+MEMBER_CALLABLE = ("award_quote(uuid, uuid, integer)", "my_supplier_rfq_document_ids()",
+                   "contact_is_active(uuid, uuid)")
 
 
 def _foundation() -> Any:

@@ -140,6 +140,11 @@ def test_times_are_stamped_and_sent_requirements_stay(
         with pytest.raises(psycopg.Error, match="requirements no longer change"):
             conn.execute("UPDATE supplier_rfqs SET due_date = due_date + 3 WHERE id = %s",
                          (rfq.id,))
+        conn.rollback()
+        # Its supplier stays too (only merging duplicate contacts moves an RFQ).
+        with pytest.raises(psycopg.Error, match="keeps its number, project, supplier"):
+            conn.execute("UPDATE supplier_rfqs SET supplier_id = %s WHERE id = %s",
+                         (suppliers["TrueCut CNC Services"], rfq.id))
     with pytest.raises(rfqs.RfqConflictError):
         rfqs.move_rfqs(buyer, acme, [rfq], "cancelled")  # the version read before sending
     [cancelled] = rfqs.move_rfqs(buyer, acme, [sent], "cancelled")
