@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -333,3 +334,39 @@ def test_rfq_document_data(buyer: Workspace, acme: uuid.UUID, project: uuid.UUID
     assert (data.rfq_number, data.supplier_name, data.project_title, data.due_date) == (
         rfq.rfq_number, "Keystone Fasteners", "Pump bracket", NEXT_WEEK)
     assert data.organization_name and data.buyer_name
+
+
+def test_two_buyers_awarding_one_group_at_once_make_one_order(
+        demo_db: Any, buyer: Workspace, acme: uuid.UUID, project: uuid.UUID,
+        suppliers: dict[str, uuid.UUID]) -> None:
+    made = rfqs.send_rfqs(buyer, acme, rfqs.create_rfqs(buyer, acme, project, draft_for(
+        suppliers["TrueCut CNC Services"], suppliers["Keystone Fasteners"])))
+    quotes = [rfqs.record_quote(buyer, acme, r, quote("5", 3)) for r in made]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def award(who: str, chosen: rfqs.QuoteRow) -> None:
+        with person_conn(demo_db, who) as conn:
+            barrier.wait(10)
+            try:
+                conn.execute("SELECT fp_private.award_quote(%s, %s, %s)",
+                             (acme, chosen.id, chosen.version))
+                conn.commit()
+                outcomes.append("awarded")
+            except psycopg.Error as error:
+                outcomes.append(str(error.sqlstate))
+
+    threads = [threading.Thread(target=award, args=(who, chosen)) for who, chosen in
+               (("acme.procurement", quotes[0]), ("acme.management", quotes[1]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["FP409", "awarded"]
+    with owner_conn(demo_db) as owner:
+        assert owner.execute(
+            "SELECT count(*) FROM purchase_orders WHERE supplier_quote_id = ANY (%s)",
+            ([q.id for q in quotes],)).fetchone() == (1,)
+        assert sorted(r[0] for r in owner.execute(
+            "SELECT status FROM supplier_quotes WHERE id = ANY (%s)",
+            ([q.id for q in quotes],))) == ["accepted", "rejected"]
