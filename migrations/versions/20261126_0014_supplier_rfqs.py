@@ -324,6 +324,11 @@ BEGIN
         RAISE EXCEPTION 'A quote is accepted by awarding it' USING ERRCODE = '42501',
             HINT = 'Use Award on the quote.';
     END IF;
+    IF NEW.status NOT IN ('draft', 'submitted', 'withdrawn')
+       AND NOT NEW.organization_id = ANY (fp_private.my_internal_org_ids()) THEN
+        RAISE EXCEPTION 'A supplier may submit or withdraw its quote, not decide it'
+            USING ERRCODE = '42501';
+    END IF;
     IF NEW.total_amount IS DISTINCT FROM OLD.total_amount THEN
         RAISE EXCEPTION 'A quote''s total is the sum of its lines' USING ERRCODE = '42501';
     END IF;

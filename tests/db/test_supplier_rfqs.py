@@ -226,6 +226,10 @@ def test_supplier_portal_sees_only_rfqs_sent_to_it_and_customers_none(
             conn.execute("UPDATE supplier_quotes SET status = 'accepted' WHERE id = %s",
                          (quote_id,))
         conn.rollback()
+        with pytest.raises(psycopg.Error, match="not decide it"):
+            conn.execute("UPDATE supplier_quotes SET status = 'under_review' WHERE id = %s",
+                         (quote_id,))
+        conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT fp_private.award_quote(%s, %s, 1)", (acme, quote_id))
     quotes = rfqs.list_quotes(buyer, acme, project)
