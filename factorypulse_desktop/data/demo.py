@@ -911,6 +911,7 @@ def _seed_organization(conn: Connection, spec: OrgSpec, password: str, now: date
     _seed_production(ctx)
     _seed_stock(ctx)
     _seed_documents(ctx)
+    _seed_rfq_documents(ctx)
     _seed_approvals(ctx)
     _seed_messages(ctx)
     _seed_notifications(ctx)
@@ -1383,11 +1384,13 @@ def _seed_suppliers(ctx: Ctx) -> None:
     rfqs: list[Row] = []
     quotes: list[Row] = []
     lines: list[Row] = []
+    groups: dict[uuid.UUID, uuid.UUID] = {}  # the RFQs of one project went out together
     for n, (project, supplier, status, quote_status) in enumerate(plan, start=1):
         created = project.created_at + timedelta(days=1, hours=n)
         sent = created + timedelta(hours=3) if status != "draft" else None
         rfq = {
             "id": _new_id(), "organization_id": ctx.org_id, "project_id": project.id,
+            "rfq_group": groups.setdefault(project.id, _new_id()),
             "supplier_id": ctx.suppliers[supplier],
             "rfq_number": f"RFQ-{ctx.org.code}-{project.created_at:%y}{n:04d}",
             "status": status, "sent_at": sent,
@@ -1426,6 +1429,24 @@ def _seed_suppliers(ctx: Ctx) -> None:
     _insert(ctx.conn, "supplier_quotes", quotes)
     _insert(ctx.conn, "supplier_quote_lines", lines)
     ctx.rfqs, ctx.quotes = rfqs, quotes
+
+
+def _seed_rfq_documents(ctx: Ctx) -> None:
+    """The project's drawings and specifications went out with its RFQs; the number
+    counters of RFQs and purchase orders start today (the demo's own numbers predate them)."""
+    links: list[Row] = []
+    for rfq in ctx.rfqs:
+        for doc in ctx.documents.values():
+            if doc["project_id"] == rfq["project_id"] and doc["category"] in (
+                    "drawing", "specification", "rfq"):
+                links.append({"organization_id": ctx.org_id, "supplier_rfq_id": rfq["id"],
+                              "document_id": doc["id"], "created_at": rfq["created_at"]})
+    if not links:
+        raise RuntimeError("demo RFQs must go out with at least one project document")
+    _insert(ctx.conn, "supplier_rfq_documents", links)
+    _insert(ctx.conn, "procurement_number_counters", [
+        {"organization_id": ctx.org_id, "kind": kind, "day": ctx.now.date(), "last_seq": 0}
+        for kind in ("rfq", "po")])
 
 
 def _quote_lines(ctx: Ctx, quote_id: uuid.UUID, project: Project

@@ -683,6 +683,7 @@ class SupplierRfq(Tenant, Editable, Base):
         person_fk("created_by", "SET NULL"),
         Index("supplier_rfqs_project_idx", "organization_id", "project_id"),
         Index("supplier_rfqs_supplier_idx", "organization_id", "supplier_id"),
+        Index("supplier_rfqs_group_idx", "organization_id", "rfq_group"),
     )
 
     project_id: Mapped[uuid.UUID]
@@ -697,6 +698,35 @@ class SupplierRfq(Tenant, Editable, Base):
     requirements: Mapped[str | None]
     special_instructions: Mapped[str | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(server_default=FetchedValue())
+    # The RFQs sent together for one need (one row per supplier), compared and awarded as one.
+    rfq_group: Mapped[uuid.UUID | None]
+
+
+class ProcurementNumberCounter(Base):
+    """One row per organization, kind (rfq, po) and day; its row lock serializes numbers."""
+
+    __tablename__ = "procurement_number_counters"
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last_seq: Mapped[int]
+
+
+class SupplierRfqDocument(Tenant, Created, Base):
+    """A project document attached to an RFQ."""
+
+    __tablename__ = "supplier_rfq_documents"
+    __table_args__ = tenant_args(
+        UniqueConstraint("organization_id", "supplier_rfq_id", "document_id"),
+        org_fk("supplier_rfq_id", "supplier_rfqs", "CASCADE"),
+        org_fk("document_id", "documents", "CASCADE"),
+    )
+
+    supplier_rfq_id: Mapped[uuid.UUID]
+    document_id: Mapped[uuid.UUID]
 
 
 class SupplierQuote(Tenant, Editable, Base):
@@ -708,6 +738,7 @@ class SupplierQuote(Tenant, Editable, Base):
         org_fk("supplier_id", "contacts"),
         person_fk("created_by", "SET NULL"),
         Index("supplier_quotes_project_idx", "organization_id", "project_id"),
+        Index("supplier_quotes_rfq_idx", "organization_id", "supplier_rfq_id"),
     )
 
     project_id: Mapped[uuid.UUID]

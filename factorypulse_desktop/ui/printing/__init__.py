@@ -1,1 +1,1 @@
-"""Printable documents (PDF) made with Qt from plain data the services return."""
+"""Documents printed or saved as PDF with Qt (QPdfWriter): purchase orders, RFQs, labels."""
