@@ -65,7 +65,7 @@ from factorypulse_desktop.services.workflow import (
     StepConflictError,
 )
 from factorypulse_desktop.services.workspace import Workspace
-from factorypulse_desktop.ui import icons, theme
+from factorypulse_desktop.ui import theme
 from factorypulse_desktop.ui.dialogs.conflict_dialog import ConflictDialog, ConflictRow
 from factorypulse_desktop.ui.dialogs.move_dialog import MoveDialog
 from factorypulse_desktop.ui.events import ChangeBus
@@ -78,6 +78,7 @@ from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
 from factorypulse_desktop.ui.widgets.production_panel import ProductionPanel
 from factorypulse_desktop.ui.widgets.purchase_orders_panel import PurchaseOrdersPanel
 from factorypulse_desktop.ui.widgets.reviews_panel import ReviewsPanel
+from factorypulse_desktop.ui.widgets.supplier_rfqs_panel import SupplierRfqsPanel
 from factorypulse_desktop.ui.widgets.timeline_panel import LIVE_TABLES as TIMELINE_TABLES
 from factorypulse_desktop.ui.widgets.timeline_panel import TimelinePanel
 
@@ -655,12 +656,7 @@ class ProjectPage(QWidget):
         for key, title in (("reviews", self.tr("Reviews && approvals")),
                            ("messages", self.tr("Messages"))):
             self._panel_tabs[key] = self._panel_tab(title)
-        for title, icon_name, text in (
-            (self.tr("Supplier RFQs"), "purchasing", self.tr(
-                "Requests for quotation sent to suppliers for this project and their quotes "
-                "side by side.")),
-        ):
-            self.tabs.addTab(self._placeholder(icon_name, text), title)
+        self._panel_tabs["supplier_rfqs"] = self._panel_tab(self.tr("Supplier RFQs"))
         self._panel_tabs["purchasing"] = self._panel_tab(self.tr("Purchasing"))
         self._panel_tabs["production"] = self._panel_tab(self.tr("Production"))
         self._panel_tabs["timeline"] = self._panel_tab(self.tr("Timeline"))
@@ -671,19 +667,6 @@ class ProjectPage(QWidget):
         tab = QWidget()
         QVBoxLayout(tab).setContentsMargins(0, 0, 0, 0)
         self.tabs.addTab(tab, title)
-        return tab
-
-    def _placeholder(self, icon_name: str, text: str) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(0, SPACING, 0, 0)
-        card, inner = _card()
-        picture = QLabel()
-        picture.setPixmap(icons.icon(icon_name, theme.current().accent).pixmap(40, 40))
-        inner.addWidget(picture, 0, Qt.AlignmentFlag.AlignLeft)
-        inner.addWidget(_muted(text + " " + self.tr("Arrives with a later issue.")))
-        layout.addWidget(card)
-        layout.addStretch(1)
         return tab
 
     def _build_overview(self) -> QWidget:
@@ -976,6 +959,7 @@ class ProjectPage(QWidget):
         reviews = ReviewsPanel(*args, project_label=self._project_label())
         messages = MessagesPanel(*args)
         timeline = TimelinePanel(*args)
+        rfqs = SupplierRfqsPanel(*args)
         purchasing = PurchaseOrdersPanel(*args)
         production = ProductionPanel(*args)
         subscriptions: dict[str, list[tuple[str, Callable[[list[uuid.UUID]], None]]]] = {
@@ -985,6 +969,8 @@ class ProjectPage(QWidget):
                         ("review_risks", reviews.on_reviews_changed),
                         ("approvals", reviews.on_approvals_changed)],
             "messages": [("messages", messages.on_messages_changed)],
+            "supplier_rfqs": [("supplier_rfqs", rfqs.on_supplier_rfqs_changed),
+                              ("supplier_quotes", rfqs.on_supplier_quotes_changed)],
             "purchasing": [("purchase_orders", purchasing.on_purchase_orders_changed),
                            ("purchase_order_lines", purchasing.on_purchase_order_lines_changed)],
             "production": [
@@ -994,8 +980,8 @@ class ProjectPage(QWidget):
                 ("production_events", production.on_production_events_changed)],
         }
         for key, panel in (("reviews", reviews), ("messages", messages),
-                           ("purchasing", purchasing), ("production", production),
-                           ("timeline", timeline)):
+                           ("supplier_rfqs", rfqs), ("purchasing", purchasing),
+                           ("production", production), ("timeline", timeline)):
             layout = self._panel_tabs[key].layout()
             assert layout is not None
             layout.addWidget(panel)
