@@ -241,17 +241,6 @@ def find_items(ws: Workspace, org: uuid.UUID, words: str, limit: int = 20) -> li
         {"org": org, "p": pattern, "limit": limit})])
 
 
-def next_po_number(ws: Workspace, org: uuid.UUID) -> str:
-    """A suggestion: PO-<year>-<n>, one more than the highest of this year's form."""
-    year = dt.date.today().year % 100
-    prefix = f"PO-{year:02d}-"
-    highest = units.read(ws, lambda conn: conn.execute(text(
-        "SELECT max(substring(po_number FROM :rx)::integer) FROM purchase_orders "
-        "WHERE organization_id = :org AND po_number ~ :rx"),
-        {"org": org, "rx": f"^{prefix}([0-9]{{1,9}})$"}).scalar_one())
-    return f"{prefix}{(highest or 0) + 1:04d}"
-
-
 # -- drafts ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DraftLine:
@@ -307,8 +296,8 @@ def parse_number(value: str | Decimal, *, field_name: str, label: str, maximum: 
 
 def check_draft(draft: OrderDraft) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The header and lines ready to store, or a FieldError saying what to fix."""
-    number = clean_text(draft.po_number, field="po_number", label="PO number", max_length=60,
-                        required=True)
+    # Left empty, the database gives the next number of the PO series (revision 0014).
+    number = clean_text(draft.po_number, field="po_number", label="PO number", max_length=60)
     if draft.supplier_id is None:
         raise FieldError("supplier", "Choose the supplier.")
     currency = (draft.currency or "").strip().upper()
@@ -392,7 +381,8 @@ def save_draft(ws: Workspace, org: uuid.UUID, po: uuid.UUID, expected_version: i
 
     def run(conn: Connection) -> int:
         changed = conn.execute(text(
-            "UPDATE purchase_orders SET po_number = :po_number, supplier_id = :supplier, "
+            "UPDATE purchase_orders SET po_number = coalesce(:po_number, po_number), "
+            "supplier_id = :supplier, "
             "project_id = :project, currency = :currency, due_date = :due, "
             "priority = CAST(:priority AS priority_level), notes = :notes "
             "WHERE organization_id = :org AND id = :id AND version = :version "

@@ -505,6 +505,17 @@ $$;
 """
 
 TRIGGERS = """
+-- A purchase order saved without a number gets the next one (the same series as awards).
+CREATE FUNCTION fp_private.tg_purchase_order_number() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    NEW.po_number := fp_private.next_procurement_number(NEW.organization_id, 'po');
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER purchase_orders_number BEFORE INSERT ON purchase_orders
+    FOR EACH ROW WHEN (NEW.po_number IS NULL OR btrim(NEW.po_number) = '')
+    EXECUTE FUNCTION fp_private.tg_purchase_order_number();
 CREATE TRIGGER supplier_rfqs_number BEFORE INSERT ON supplier_rfqs
     FOR EACH ROW EXECUTE FUNCTION fp_private.tg_supplier_rfq_insert();
 CREATE TRIGGER supplier_rfqs_rules BEFORE UPDATE ON supplier_rfqs
@@ -522,6 +533,7 @@ CREATE TRIGGER supplier_rfq_documents_rules BEFORE INSERT ON supplier_rfq_docume
 """
 
 DROP_TRIGGERS = (
+    ("purchase_orders_number", "purchase_orders"),
     ("supplier_rfqs_number", "supplier_rfqs"),
     ("supplier_rfqs_rules", "supplier_rfqs"),
     ("supplier_quotes_answer", "supplier_quotes"),
@@ -533,6 +545,7 @@ DROP_TRIGGERS = (
 
 OWNED = (
     "next_procurement_number(uuid, text)",
+    "tg_purchase_order_number()",
     "tg_supplier_rfq_insert()",
     "tg_supplier_quote_insert()",
     "tg_supplier_quote_recorded()",

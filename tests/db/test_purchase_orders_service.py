@@ -131,3 +131,11 @@ def test_reports_open_orders_and_supplier_performance(demo_db: Any, buyer: Works
                 if p.supplier_name == "Zeta Castings")
     assert (zeta.orders_received, zeta.on_time, zeta.rfqs_sent, zeta.rfqs_quoted) == (2, 1, 2, 1)
     assert zeta.on_time_rate == zeta.response_rate == Decimal("50.0")
+
+
+def test_a_draft_saved_without_a_number_gets_the_next_of_the_po_series(
+        buyer: Workspace, acme: uuid.UUID) -> None:
+    first = po_service.create_draft(buyer, acme, _draft(buyer, acme, number=""))
+    second = po_service.create_draft(buyer, acme, _draft(buyer, acme, number=" "))
+    numbers = [po_service.detail(buyer, acme, x).order.po_number for x in (first, second)]
+    assert all(n.startswith("PO-") for n in numbers) and numbers[0] != numbers[1]

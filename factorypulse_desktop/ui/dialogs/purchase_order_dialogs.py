@@ -68,6 +68,7 @@ class OrderDialog(QDialog):
         layout.addWidget(self.problem)
         form = QFormLayout()
         self.number = QLineEdit(initial.po_number)
+        self.number.setPlaceholderText(self.tr("Given when saved"))
         self.supplier = QComboBox()
         for choice in suppliers:
             self.supplier.addItem(choice.label, choice.id)

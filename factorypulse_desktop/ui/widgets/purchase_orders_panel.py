@@ -404,9 +404,8 @@ class PurchaseOrdersPanel(QWidget):
 
         def prepare() -> OrderRequest:
             suppliers = po_service.suppliers(self._workspace, org)
-            number = po_service.next_po_number(self._workspace, org)
             return OrderRequest(suppliers, OrderDraft(
-                po_number=number, supplier_id=suppliers[0].id if suppliers else None,
+                po_number="", supplier_id=suppliers[0].id if suppliers else None,
                 project_id=project, currency=self._formatter.currency),
                 self.tr("New purchase order"))
 
