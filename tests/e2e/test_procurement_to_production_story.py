@@ -22,7 +22,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from support import DEMO_PASSWORD, off_gui, profile_for
+from support import DEMO_PASSWORD, profile_for
 
 from factorypulse_desktop.domain.enums import IntakeType
 from factorypulse_desktop.domain.intake import IntakeForm
