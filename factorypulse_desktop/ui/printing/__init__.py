@@ -1,0 +1,1 @@
+"""Printable documents drawn with Qt (QPdfWriter/QPainter) from plain data of the services."""
