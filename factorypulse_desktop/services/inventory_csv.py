@@ -27,7 +27,12 @@ from typing import Any
 from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import friendly_error
-from factorypulse_desktop.domain.csv_safety import CellProblem, clean_cell, escape_cell, unescape_cell
+from factorypulse_desktop.domain.csv_safety import (
+    CellProblem,
+    clean_cell,
+    escape_cell,
+    unescape_cell,
+)
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError
 from factorypulse_desktop.services import units

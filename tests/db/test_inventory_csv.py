@@ -53,7 +53,7 @@ CORPUS: list[tuple[str, bytes, tuple[int | None, str | None, str] | None]] = [
     ("formula cell", (HEAD + "CSV-5,=HYPERLINK(\"x\"),Raw,pcs,,\r\n").encode(), None),
     ("ragged row", (HEAD + "CSV-6,Nut,Fasteners,pcs,1\r\n").encode(),
      (2, None, "has 5 cells but the heading row has 6")),
-    ("duplicate header", ("Item code,Name,Name\r\nCSV-7,A,B\r\n").encode(),
+    ("duplicate header", (b"Item code,Name,Name\r\nCSV-7,A,B\r\n"),
      (1, "Name", "twice")),
     ("200 KB field", (HEAD + "CSV-8," + "x" * 200_000 + ",Raw,pcs,,\r\n").encode(),
      (2, "Name", "holds at most 200")),

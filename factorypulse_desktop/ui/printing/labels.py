@@ -1,6 +1,6 @@
 """A PDF sheet of item labels: code, name and a Code 39 barcode of the code (QPdfWriter).
 
-A4 with 3 × 8 labels of 70 × 37 mm (the common self-adhesive sheet). The barcode is drawn as
+A4 with 3 x 8 labels of 70 x 37 mm (the common self-adhesive sheet). The barcode is drawn as
 rectangles from ``domain.code39``; a handheld scanner acting as a keyboard types the item code
 back. A code with characters Code 39 cannot hold gets its label without a barcode and says so.
 Text is drawn as plain text, never interpreted (T-IN-10).
