@@ -809,6 +809,7 @@ class InventoryItem(Tenant, Editable, Base):
             postgresql_using="gin",
             postgresql_ops={"item_code": "gin_trgm_ops", "item_name": "gin_trgm_ops"},
         ),
+        Index("inventory_items_list_idx", "organization_id", "item_code", "id"),
     )
 
     item_code: Mapped[str]
@@ -992,7 +993,7 @@ class ProductionEvent(Tenant, Created, Base):
 
 
 class StockMovement(Tenant, Created, Base):
-    """The stock ledger (append-only): on-hand is derived from it (view inventory_on_hand)."""
+    """The stock ledger (append-only): on-hand is derived from it (inventory_balances)."""
 
     __tablename__ = "stock_movements"
     __table_args__ = tenant_args(
@@ -1003,6 +1004,8 @@ class StockMovement(Tenant, Created, Base):
         org_fk("production_order_id", "production_orders"),
         person_fk("moved_by", "SET NULL"),
         Index("stock_movements_item_idx", "organization_id", "inventory_item_id", "location_id"),
+        Index("stock_movements_recent_idx", "organization_id", "inventory_item_id",
+              text("moved_at DESC"), text("id DESC")),
     )
 
     inventory_item_id: Mapped[uuid.UUID]
@@ -1018,6 +1021,28 @@ class StockMovement(Tenant, Created, Base):
     moved_by: Mapped[uuid.UUID | None] = mapped_column(server_default=FetchedValue())
     moved_at: Mapped[datetime] = mapped_column(server_default=NOW)
     client_event_id: Mapped[uuid.UUID | None]
+
+
+class InventoryBalance(Base):
+    """On-hand per item and location: the ledger's running sum, kept by its triggers
+    (revision 0013); persons only read it."""
+
+    __tablename__ = "inventory_balances"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["organization_id", "inventory_item_id"],
+            ["inventory_items.organization_id", "inventory_items.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["organization_id", "location_id"],
+            ["inventory_locations.organization_id", "inventory_locations.id"],
+            ondelete="CASCADE"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    inventory_item_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    location_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    on_hand: Mapped[Decimal] = mapped_column(Numeric(14, 3), server_default=num(0))
 
 
 # --------------------------------------------------------------------------------------------
