@@ -34,6 +34,7 @@ EVENTS: tuple[tuple[str, str], ...] = (
     ("review_decided", "A review I asked for is decided"),
     ("stage_overdue", "A project of mine is longer in its stage than estimated"),
     ("due_soon", "A project of mine is due within 3 days"),
+    ("low_stock", "An item falls below its minimum stock (procurement)"),
 )
 EVENT_LABELS = dict(EVENTS)
 

@@ -29,6 +29,7 @@ from factorypulse_desktop.domain.intake import IntakeForm
 from factorypulse_desktop.services import (
     approvals,
     intake,
+    inventory,
     production,
     purchase_orders,
     supplier_rfqs,
@@ -209,6 +210,7 @@ def test_rfqs_to_po_to_stock_to_the_station_to_completed(
     assert purchase_orders.receive(buyer, org, award.purchase_order_id, [entry],
                                    receipt) == "received"
     assert stock_of(demo_db, item) == 12
+    assert inventory.on_hand(buyer, org, [item]) == {item: 12}, "the Inventory page's figure"
 
     assert finish_stage(demo_db, people, org, project) == "quoted"
     assert finish_stage(demo_db, people, org, project) == "order_confirmed"
@@ -236,6 +238,7 @@ def test_rfqs_to_po_to_stock_to_the_station_to_completed(
     assert done.order.status == "completed"
     assert (done.order.completed_quantity, done.order.scrapped_quantity) == (11, 2)
     assert stock_of(demo_db, item) == 0, "the twelve blanks went to the machine"
+    assert inventory.on_hand(buyer, org, [item]) == {item: 0}
 
     # 4. The project finishes.
     assert finish_stage(demo_db, people, org, project) == "completed"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the app imports this module at start-up, before psycopg is 
     from factorypulse_desktop.ui.tasks import TaskRunner
 
 PAGE_AREAS = frozenset({"dashboard", "projects", "approvals", "contacts", "purchasing",
-                        "production", "documents", "notifications", "activity",
+                        "inventory", "production", "documents", "notifications", "activity",
                         "administration"})
 
 
@@ -80,6 +80,13 @@ def make_page(key: str, ctx: PageContext) -> QWidget | None:
         ctx.bus.subscribe("purchase_orders", purchasing.on_purchase_orders_changed)
         ctx.bus.subscribe("purchase_order_lines", purchasing.on_purchase_order_lines_changed)
         return purchasing
+    if key == "inventory":
+        from factorypulse_desktop.ui.pages.inventory import InventoryPage
+
+        stock = InventoryPage(ctx.runner, ctx.workspace, ctx.organization_id, ctx.formatter)
+        ctx.bus.subscribe("inventory_items", stock.on_inventory_items_changed)
+        ctx.bus.subscribe("stock_movements", stock.on_stock_movements_changed)
+        return stock
     if key == "production":
         from factorypulse_desktop.ui.pages.production import ProductionPage
 
