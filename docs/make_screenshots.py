@@ -151,6 +151,64 @@ def conversation_screenshots(qt_app: QApplication, app, window) -> None:  # type
         save(window, name)
 
 
+def procurement_screenshots(qt_app: QApplication, app, window) -> None:  # type: ignore[no-untyped-def]
+    """Purchasing, inventory, production, the shop-floor station and a project's RFQs."""
+    from sqlalchemy import text
+
+    from factorypulse_desktop.services import units
+    from factorypulse_desktop.ui.station.station_window import StationWindow
+
+    window.show_area("purchasing")
+    wait_until(qt_app, lambda: getattr(getattr(window.stack.currentWidget(), "orders", None),
+                                       "loaded", False))
+    orders = window.stack.currentWidget().orders
+    if orders.table.rowCount():
+        orders.table.selectRow(0)
+    wait_until(qt_app, lambda: orders.detail is not None)
+    qt_app.processEvents()
+    save(window, "purchasing.png")
+    window.show_area("inventory")
+    wait_until(qt_app, lambda: getattr(window.stack.currentWidget(), "table", None) is not None
+               and window.stack.currentWidget().table.rowCount() > 0)
+    qt_app.processEvents()
+    save(window, "inventory.png")
+    window.show_area("production")
+    wait_until(qt_app, lambda: getattr(getattr(window.stack.currentWidget(), "orders", None),
+                                       "loaded", False))
+    production = window.stack.currentWidget()
+    if production.orders.table.rowCount():
+        production.orders.table.selectRow(0)
+    wait_until(qt_app, lambda: qt_app.processEvents() or True)
+    qt_app.processEvents()
+    save(window, "production.png")
+    number = in_thread(qt_app, lambda: units.read(app.workspace, lambda conn: conn.execute(text(
+        "SELECT o.production_number FROM production_orders o JOIN production_operations p "
+        "ON p.production_order_id = o.id WHERE o.status IN ('released', 'in_progress') "
+        "ORDER BY o.production_number LIMIT 1")).scalar_one()))
+    station = StationWindow(app.runner, app.workspace, window.organization.organization_id,
+                            window.formatter)
+    station.resize(1280, 800)
+    station.show()
+    station.scan_field.setText(f"OP:{number}:1")
+    station.scan_field.returnPressed.emit()
+    wait_until(qt_app, lambda: station.operation is not None)
+    qt_app.processEvents()
+    save(station, "station.png")
+    station.close()
+    with_rfqs = in_thread(qt_app, lambda: units.read(app.workspace, lambda conn: conn.execute(
+        text("SELECT project_id FROM supplier_rfqs GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    ).scalar_one()))
+    app.open_project(with_rfqs)
+    page = window.stack.currentWidget().project_page
+    wait_until(qt_app, lambda: page.detail is not None and bool(page.panels))
+    page.tabs.setCurrentWidget(page._panel_tabs["supplier_rfqs"])
+    panel = page.panels["supplier_rfqs"]
+    wait_until(qt_app, lambda: panel.loaded)
+    qt_app.processEvents()
+    save(window, "project-rfqs.png")
+    page.sig_back.emit()
+
+
 def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="fp-shots-"))
     base.chmod(0o711)
@@ -261,6 +319,7 @@ def main() -> int:
         qt_app.processEvents()
         save(page, "administration.png")
         conversation_screenshots(qt_app, app, window)
+        procurement_screenshots(qt_app, app, window)
         drive_screenshots(qt_app, app, projects.model.rows()[0].id)
         window.show_area("dashboard")
         palette = app.open_palette()

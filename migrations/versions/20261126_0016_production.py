@@ -146,6 +146,23 @@ BEGIN
 END
 $$;
 
+-- Releasing an order reserves what its materials still need; going back to planned, or
+-- ending the order, frees it. Issuing lowers the reservation (issue_material).
+CREATE FUNCTION fp_private.tg_production_reservations() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    UPDATE public.production_order_materials m
+    SET quantity_reserved = CASE WHEN NEW.status = 'released' AND OLD.status = 'planned'
+                                 THEN greatest(m.quantity_required - m.quantity_issued, 0)
+                                 ELSE 0 END
+    WHERE m.organization_id = NEW.organization_id AND m.production_order_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER production_orders_reservations AFTER UPDATE OF status ON production_orders
+    FOR EACH ROW WHEN ((NEW.status = 'released' AND OLD.status = 'planned')
+                       OR NEW.status IN ('planned', 'completed', 'cancelled'))
+    EXECUTE FUNCTION fp_private.tg_production_reservations();
 CREATE TRIGGER production_orders_number BEFORE INSERT ON production_orders
     FOR EACH ROW EXECUTE FUNCTION fp_private.tg_production_number();
 CREATE TRIGGER production_orders_rules BEFORE INSERT OR UPDATE ON production_orders
@@ -405,7 +422,7 @@ RECORD_SIG = ("record_production_event(uuid, uuid, uuid, uuid, text, numeric, nu
               "numeric, text, text, timestamptz)")
 ISSUE_SIG = "issue_material(uuid, uuid, uuid, uuid, numeric, uuid)"
 INTERNAL_FNS = ("tg_production_order_rules()", "tg_production_operation_rules()",
-                "tg_production_number()")
+                "tg_production_number()", "tg_production_reservations()")
 
 
 def upgrade() -> None:
@@ -435,6 +452,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS production_operations_rules ON production_operations")
     op.execute("DROP TRIGGER IF EXISTS production_orders_rules ON production_orders")
     op.execute("DROP TRIGGER IF EXISTS production_orders_number ON production_orders")
+    op.execute("DROP TRIGGER IF EXISTS production_orders_reservations ON production_orders")
     op.execute(f"DROP FUNCTION IF EXISTS fp_private.{ISSUE_SIG}")
     op.execute(f"DROP FUNCTION IF EXISTS fp_private.{RECORD_SIG}")
     for fn in INTERNAL_FNS:

@@ -183,6 +183,25 @@ def test_material_issue_books_the_ledger_once(demo_db: Any, acme: uuid.UUID) -> 
     assert on_hand == (Decimal(93),)
 
 
+def test_release_reserves_the_materials_and_issue_or_cancel_frees_them(
+        demo_db: Any, acme: uuid.UUID) -> None:
+    with signed(demo_db, "acme.production") as ws:
+        setup = make_order(ws, demo_db, acme, quantity=5, code="TST-RSV")
+
+        def reserved() -> Decimal:
+            [material] = production.detail(ws, acme, setup.order).materials
+            return material.quantity_reserved
+
+        assert reserved() == 0, "a planned order holds nothing yet"
+        production.release(ws, acme, setup.order, version(ws, acme, setup.order))
+        assert reserved() == 10
+        station.send(ws, acme, StationEvent("issue", setup.order, item_id=setup.item,
+                                            quantity=Decimal(4)))
+        assert reserved() == 6
+        production.cancel(ws, acme, setup.order, version(ws, acme, setup.order))
+        assert reserved() == 0
+
+
 def test_unknown_badge_is_refused_in_words(demo_db: Any, acme: uuid.UUID) -> None:
     with signed(demo_db, "acme.production") as ws:
         setup = make_order(ws, demo_db, acme)

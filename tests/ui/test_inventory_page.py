@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support import DEMO_PASSWORD, off_gui, profile_for
 
+from factorypulse_desktop.services import inventory
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
@@ -200,3 +201,13 @@ def test_export_import_and_labels(qtbot: QtBot, procurement: Setup, tmp_path: Pa
         page.print_labels()
     text = pdfium.PdfDocument(str(target))[0].get_textpage().get_text_range()
     assert page.rows[0].item_code in text
+
+
+def test_valuation_shows_each_item_and_the_total(qtbot: QtBot, procurement: Setup) -> None:
+    page = procurement.page
+    page.show_valuation()
+    qtbot.waitUntil(lambda: getattr(page, "valuation", None) is not None, timeout=15000)
+    expected = off_gui(lambda: inventory.valuation(procurement.workspace, procurement.org))
+    assert page.valuation == expected and expected.total > 0
+    assert expected.total == sum(line.value for line in expected.lines)
+    assert page.dialog is not None and page.dialog.windowTitle() == "Inventory valuation"

@@ -298,6 +298,7 @@ class InventoryPage(QWidget):
         self._formatter = formatter or Formatter()
         self._generation = 0
         self.rows: list[ItemRow] = []
+        self.valuation: inventory.Valuation | None = None
         self.detail: ItemDetail | None = None
         self.locations: list[inventory.Location] = []
         self._next_after: tuple[str, uuid.UUID] | None = None
@@ -331,8 +332,9 @@ class InventoryPage(QWidget):
         self.import_button = QPushButton(self.tr("Import CSV…"))
         self.export_button = QPushButton(self.tr("Export CSV…"))
         self.labels_button = QPushButton(self.tr("Print labels…"))
+        self.valuation_button = QPushButton(self.tr("Valuation…"))
         for button in (self.new_button, self.edit_button, self.move_button, self.import_button,
-                       self.export_button, self.labels_button):
+                       self.export_button, self.labels_button, self.valuation_button):
             top.addWidget(button)
         self.new_button.clicked.connect(self.new_item)
         self.edit_button.clicked.connect(self.edit_item)
@@ -340,6 +342,7 @@ class InventoryPage(QWidget):
         self.import_button.clicked.connect(self.import_csv)
         self.export_button.clicked.connect(self.export_csv)
         self.labels_button.clicked.connect(self.print_labels)
+        self.valuation_button.clicked.connect(self.show_valuation)
         outer.addLayout(top)
 
         filters = QHBoxLayout()
@@ -706,15 +709,55 @@ class InventoryPage(QWidget):
         path = self.choose_labels_file(f"labels-{dt.date.today().isoformat()}.pdf")
         if not path:
             return
-        try:  # drawing only, no database: fine on the GUI thread
-            pages = write_labels(items, path)
-        except OSError as error:
-            self._show_error(UserFacingError(
-                f"The labels could not be saved to {path}: {error.strerror or error}."))
-            return
-        self._show_ok(self.tr("{n} labels on {pages} pages saved to {path}.").format(
-            n=len(items), pages=pages, path=path))
-        self.sig_labels_written.emit(Path(path))
+
+        def written(pages: int) -> None:
+            self._show_ok(self.tr("{n} labels on {pages} pages saved to {path}.").format(
+                n=len(items), pages=pages, path=path))
+            self.sig_labels_written.emit(Path(path))
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, OSError):
+                error = UserFacingError(
+                    f"The labels could not be saved to {path}: {error.strerror or error}.")
+            self._show_error(error)
+
+        # On a worker: Qt paints into a PDF on any thread, and the file may be on a network
+        # drive.
+        self._runner.run(lambda: write_labels(items, path), on_done=written, on_error=failed)
+
+    def show_valuation(self) -> None:
+        """What the stock is worth: on hand times unit cost per item, and the total."""
+        ws, org = self._workspace, self._org
+        self._runner.run(lambda: inventory.valuation(ws, org), on_done=self._valuation_read,
+                         on_error=self._show_error)
+
+    def _valuation_read(self, valuation: inventory.Valuation) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("Inventory valuation"))
+        dialog.resize(720, 520)
+        layout = QVBoxLayout(dialog)
+        money = self._formatter.money
+        total = _plain(self.tr("Total: {total}").format(total=money(valuation.total)))
+        total.setObjectName("sectionTitle")
+        layout.addWidget(total)
+        if valuation.without_cost:
+            layout.addWidget(_plain(self.tr(
+                "{n} items in stock have no unit cost and count as 0.").format(
+                    n=valuation.without_cost)))
+        table = _table([self.tr("Code"), self.tr("Item"), self.tr("On hand"),
+                        self.tr("Unit cost"), self.tr("Value")])
+        table.setRowCount(len(valuation.lines))
+        for row, line in enumerate(valuation.lines):
+            cells = (_cell(line.item_code), _cell(line.item_name),
+                     _cell(f"{qty(line.on_hand)} {line.unit}", right=True),
+                     _cell(money(line.unit_cost) if line.unit_cost is not None else "—",
+                           right=True),
+                     _cell(money(line.value), right=True))
+            for column, cell in enumerate(cells):
+                table.setItem(row, column, cell)
+        layout.addWidget(table, 1)
+        self.valuation = valuation
+        self._show_dialog(dialog)
 
     # --- messages -------------------------------------------------------------------------
     def _show_dialog(self, dialog: QDialog) -> None:

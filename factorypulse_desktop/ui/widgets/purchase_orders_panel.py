@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 )
 
 from factorypulse_desktop.domain.enums import Role
-from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import purchase_orders as po_service
 from factorypulse_desktop.services.purchase_orders import (
     Choice,
@@ -550,16 +549,14 @@ class PurchaseOrdersPanel(QWidget):
         path = self.ask_pdf_path(self, f"{row.po_number}.pdf")
         if path is None:
             return
-        org = self.organization_id
-        self._runner.run(lambda: po_service.printable(self._workspace, org, row.id),
-                         on_done=lambda order: self._write_pdf(order, path),
+        ws, org, formatter = self._workspace, self.organization_id, self._formatter
+
+        def body() -> None:  # on a worker: the file may sit on a slow network drive
+            write_pdf(po_service.printable(ws, org, row.id), path, formatter)
+
+        self._runner.run(body, on_done=lambda _r: self._pdf_written(path),
                          on_error=self._failed)
 
-    def _write_pdf(self, order: po_service.PrintableOrder, path: Path) -> None:
-        try:  # Qt paints on this thread; the data came from the worker
-            write_pdf(order, path, self._formatter)
-        except UserFacingError as error:
-            self.banner.show_message(str(error))
-            return
+    def _pdf_written(self, path: Path) -> None:
         self.banner.show_message(self.tr("Saved %1.").replace("%1", str(path)), kind="ok",
                                  timeout_ms=6000)

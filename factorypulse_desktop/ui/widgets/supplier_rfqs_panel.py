@@ -39,7 +39,6 @@ from factorypulse_desktop.services.supplier_rfqs import (
     Comparison,
     DocumentChoice,
     QuoteRow,
-    RfqDocumentData,
     RfqRow,
     SupplierChoice,
 )
@@ -337,21 +336,26 @@ class SupplierRfqsPanel(QWidget):
             self.save_pdf_to(chosen[0], Path(path))
 
     def save_pdf_to(self, rfq: RfqRow, path: Path) -> None:
-        """Read the RFQ (worker thread), then write the PDF (Qt painting, GUI thread)."""
-        ws, org = self._workspace, self.organization_id
+        """Read the RFQ and write the PDF on a worker (Qt paints on any thread into a PDF;
+        the file may sit on a slow network drive)."""
+        ws, org, formatter = self._workspace, self.organization_id, self._formatter
 
-        def write(data: RfqDocumentData) -> None:
-            try:
-                self.last_pdf = write_rfq_pdf(data, path, self._formatter)
-            except OSError as error:
-                self.banner.show_message(self.tr("The PDF could not be saved: {reason}").format(
-                    reason=error.strerror or str(error)), kind="error")
-                return
+        def body() -> Path:
+            return write_rfq_pdf(supplier_rfqs.rfq_document(ws, org, rfq.id), path, formatter)
+
+        def written(result: Path) -> None:
+            self.last_pdf = result
             self.banner.show_message(self.tr("Saved {name}.").format(name=path.name),
                                      kind="ok", timeout_ms=6000)
 
-        self._runner.run(lambda: supplier_rfqs.rfq_document(ws, org, rfq.id), on_done=write,
-                         on_error=self._show_error)
+        def failed(error: BaseException) -> None:
+            if isinstance(error, OSError):
+                self.banner.show_message(self.tr("The PDF could not be saved: {reason}").format(
+                    reason=error.strerror or str(error)), kind="error")
+            else:
+                self._show_error(error)
+
+        self._runner.run(body, on_done=written, on_error=failed)
 
     # -- helpers ------------------------------------------------------------------------------
 
