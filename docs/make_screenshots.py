@@ -29,6 +29,8 @@ def wait_until(app: QApplication, condition, timeout_s: float = 60) -> None:  # 
     timer.start()
     deadline.start()
     loop.exec()
+    timer.stop()  # a timer left running would test its condition on deleted widgets
+    deadline.stop()
     if not condition():
         raise SystemExit("timed out waiting for the app")
 

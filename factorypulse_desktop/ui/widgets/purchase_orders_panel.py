@@ -193,18 +193,23 @@ class PurchaseOrdersPanel(QWidget):
         self.close_button = QPushButton(self.tr("Close"))
         self.cancel_button = QPushButton(self.tr("Cancel order"))
         self.pdf_button = QPushButton(self.tr("Save PDF…"))
-        for button, slot in ((self.new_button, self.new_order),
-                             (self.edit_button, self.edit_draft),
-                             (self.submit_button, self.submit),
-                             (self.sent_button, self.mark_sent),
-                             (self.ack_button, self.acknowledge),
-                             (self.receive_button, self.receive),
-                             (self.close_button, self.close_order),
-                             (self.cancel_button, self.cancel_order),
-                             (self.pdf_button, self.save_pdf)):
+        # Two rows, so that every button keeps its words at 1280 px: the everyday steps
+        # first, then the rarer ones.
+        second = QHBoxLayout()
+        second.addStretch(1)
+        for row, button, slot in ((bar, self.new_button, self.new_order),
+                                  (bar, self.edit_button, self.edit_draft),
+                                  (bar, self.submit_button, self.submit),
+                                  (bar, self.sent_button, self.mark_sent),
+                                  (bar, self.receive_button, self.receive),
+                                  (second, self.ack_button, self.acknowledge),
+                                  (second, self.pdf_button, self.save_pdf),
+                                  (second, self.close_button, self.close_order),
+                                  (second, self.cancel_button, self.cancel_order)):
             button.clicked.connect(slot)
-            bar.addWidget(button)
+            row.addWidget(button)
         layout.addLayout(bar)
+        layout.addLayout(second)
 
         split = QSplitter(Qt.Orientation.Vertical)
         top = QWidget()
