@@ -952,8 +952,8 @@ class ProjectPage(QWidget):
         return f"{d.number} {d.title}" if d else ""
 
     def _add_panels(self, organization_id: uuid.UUID) -> None:
-        """Reviews and approvals, messages and the timeline of this project, each following
-        the live changes of the tables it shows."""
+        """The project's reviews and approvals, messages, supplier RFQs, purchase orders,
+        production orders and timeline, each following the live changes of its tables."""
         args = (self._runner, self._workspace, organization_id, self._project_id,
                 self._formatter)
         reviews = ReviewsPanel(*args, project_label=self._project_label())
