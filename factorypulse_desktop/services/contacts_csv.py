@@ -49,9 +49,8 @@ import dataclasses
 import io
 import json
 import re
-import unicodedata
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -70,6 +69,18 @@ from factorypulse_desktop.domain.enums import ContactType
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.auth import Workspace
+from factorypulse_desktop.services.csv_reading import (
+    MAX_ERRORS,
+    RowError,
+    RowErrors,
+    TooManyErrors,
+    allow_large_fields,
+    decode,
+    heading_key,
+    is_blank,
+    read_records,
+    sniff_delimiter,
+)
 from factorypulse_desktop.services.workspace import connection_lost
 
 __all__ = [
@@ -92,16 +103,9 @@ __all__ = [
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 50_000
-MAX_ERRORS = 500  # enough for a table of problems; beyond that the file is plainly wrong
 MAX_TAGS = 100
 MAX_TAG_LENGTH = 100
 CREDIT_LIMIT_BOUND = Decimal(10) ** 13  # numeric(15, 2): 13 digits before the point
-
-# The csv module refuses cells above a limit (128 KiB by default) that is process-wide. It is
-# raised once to this bound and never lowered again: lowering it after a parse could race a
-# parse in another thread, and a higher limit makes no other reader stricter. Our own column
-# limits (below) are what protect the database; this one only bounds a single cell's memory.
-CSV_FIELD_LIMIT = 1024 * 1024
 
 INSERT_CHUNK = 500  # rows per executemany; a refused chunk is retried row by row to name it
 
@@ -125,10 +129,7 @@ MAX_LENGTHS: dict[str, int] = {
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "active"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", "inactive"})
 _TAG_SEPARATORS = re.compile(r"[;|,]")
-_DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
-_QUOTED = re.compile(r'"[^"]*"')
-_EXCEL_SEP_LINE = re.compile(r"sep=(.)(?:\r\n|\n|\r)", re.IGNORECASE)
 # Spaces people (and Excel in French or Swiss locales) put between thousands.
 _NUMBER_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
 _AMOUNT = re.compile(
@@ -171,13 +172,10 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def _heading_key(heading: str) -> str:
-    """Headings match whatever their case, spaces, underscores, dashes or dots."""
-    return re.sub(r"[\s_.\-]+", "", unicodedata.normalize("NFKC", heading).casefold())
 
 
 _BY_HEADING: dict[str, Column] = {
-    _heading_key(spelling): column
+    heading_key(spelling): column
     for column in COLUMNS
     for spelling in (column.field, column.label, *column.aliases)
 }
@@ -209,22 +207,6 @@ class ContactRow:
     is_active: bool = True
     notes: str | None = None
     capability_tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem: ``row`` is the spreadsheet row (heading = 1; None for the whole file),
-    ``column`` the heading as written in the file (None for the whole row)."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        where = f"Row {self.row}" + (f", {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -274,48 +256,29 @@ def _summary(errors: Sequence[RowError]) -> str:
     return f"Nothing was imported: the file has {more} problems. The first: {first}"
 
 
-class _TooManyErrors(Exception):
-    pass
-
-
-class _Errors:
-    """Collects problems; stops the parse when there are more than a person can read."""
-
-    def __init__(self) -> None:
-        self.items: list[RowError] = []
-
-    def add(self, row: int | None, column: str | None, message: str) -> None:
-        self.items.append(RowError(row, column, message))
-        if len(self.items) >= MAX_ERRORS:
-            raise _TooManyErrors
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-
 # -- parsing ----------------------------------------------------------------------------------
 
 
 def parse_contacts_csv(data: bytes) -> ParsedContacts:
     """Read a CSV file of contacts; never raises for a bad file (see ``errors``)."""
-    errors = _Errors()
+    errors = RowErrors()
     try:
         return _parse(data, errors)
-    except _TooManyErrors:
+    except TooManyErrors:
         errors.items.append(RowError(None, None, (
             f"The check stopped after {MAX_ERRORS} problems; fix these first and try again."
         )))
         return ParsedContacts(rows=(), errors=tuple(errors.items))
 
 
-def _parse(data: bytes, errors: _Errors) -> ParsedContacts:
+def _parse(data: bytes, errors: RowErrors) -> ParsedContacts:
     if len(data) > MAX_FILE_BYTES:
         errors.add(None, None, (
             f"The file is too large ({len(data) / 1_048_576:.0f} MB); at most "
             f"{MAX_FILE_BYTES // 1_048_576} MB can be imported at once. Split it into parts."
         ))
         return ParsedContacts(rows=(), errors=tuple(errors.items))
-    decoded = _decode(data)
+    decoded = decode(data)
     if decoded is None:
         errors.add(None, None, (
             "The file is not text this import can read. In Excel, save it as "
@@ -324,13 +287,13 @@ def _parse(data: bytes, errors: _Errors) -> ParsedContacts:
         return ParsedContacts(rows=(), errors=tuple(errors.items))
     content, encoding = decoded
     content = content.removeprefix("\ufeff")
-    delimiter, content = _delimiter(content)
-    _allow_large_fields()
+    delimiter, content = sniff_delimiter(content)
+    allow_large_fields()
 
-    records = _records(content, delimiter, errors)
+    records = read_records(content, delimiter, errors)
     header: tuple[int, list[str]] | None = None
     for number, cells in records:
-        if not _blank(cells):
+        if not is_blank(cells):
             header = (number, cells)
             break
     if header is None:
@@ -345,7 +308,7 @@ def _parse(data: bytes, errors: _Errors) -> ParsedContacts:
     rows: list[ContactRow] = []
     count = 0
     for number, cells in records:
-        if _blank(cells):
+        if is_blank(cells):
             continue  # Excel writes ";;;;" for rows that were once used
         if len(cells) != len(slots):
             errors.add(number, None, (
@@ -368,7 +331,7 @@ def _parse(data: bytes, errors: _Errors) -> ParsedContacts:
 
 
 def _result(
-    rows: Iterable[ContactRow], errors: _Errors, encoding: str, delimiter: str,
+    rows: Iterable[ContactRow], errors: RowErrors, encoding: str, delimiter: str,
     columns: dict[str, str],
 ) -> ParsedContacts:
     return ParsedContacts(
@@ -380,80 +343,6 @@ def _result(
     )
 
 
-def _decode(data: bytes) -> tuple[str, str] | None:
-    """The text and its encoding's name, or None when it is none of the accepted ones.
-
-    "surrogatepass" lets an encoded lone surrogate through (strict UTF-8 would refuse it and
-    the file would silently be read as Windows-1252 instead); cells then report it.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = [("utf-8", "UTF-8", 3)]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = [("utf-16", "UTF-16", 0)]
-    elif len(data) >= 2 and data[0] != 0 and data[1] == 0:
-        candidates = [("utf-16-le", "UTF-16", 0)]  # no BOM, but "C\0o\0..." is unmistakable
-    elif len(data) >= 2 and data[0] == 0 and data[1] != 0:
-        candidates = [("utf-16-be", "UTF-16", 0)]
-    else:
-        candidates = [("utf-8", "UTF-8", 0), ("cp1252", "Windows-1252", 0)]
-    for codec, name, skip in candidates:
-        try:
-            errors = "strict" if codec == "cp1252" else "surrogatepass"
-            return data[skip:].decode(codec, errors), name
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _delimiter(content: str) -> tuple[str, str]:
-    """The delimiter, from an Excel ``sep=`` line (removed) or else the heading row."""
-    hint = _EXCEL_SEP_LINE.match(content)
-    if hint and hint.group(1) in _DELIMITERS:
-        return hint.group(1), content[hint.end():]
-    # The heading row is short: look at the start only, not at a 50 MB file's every line.
-    header = next((line for line in content[:65_536].splitlines() if line.strip()), "")
-    outside_quotes = _QUOTED.sub("", header)
-    counts = {d: outside_quotes.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])  # ties: the earlier one (comma first)
-    return (best if counts[best] else ","), content
-
-
-def _allow_large_fields() -> None:
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:
-        csv.field_size_limit(CSV_FIELD_LIMIT)
-
-
-def _records(content: str, delimiter: str, errors: _Errors) -> Iterator[tuple[int, list[str]]]:
-    """(spreadsheet row number, cells) for every record; a broken quote ends the file."""
-    # newline="" hands line breaks to csv untouched: it keeps those inside quoted cells.
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
-    number = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            if "field larger than field limit" in str(error):
-                message = (
-                    f"A cell is longer than {CSV_FIELD_LIMIT:,} characters; no column "
-                    "accepts that much."
-                )
-            else:
-                message = (
-                    "A quote (\") is not closed, or text follows a closing quote. Put quotes "
-                    "around the whole cell and double every quote inside it (\"\")."
-                )
-            errors.add(number + 1, None, message)
-            return
-        number += 1
-        yield number, cells
-
-
-def _blank(cells: Sequence[str]) -> bool:
-    return all(not c.strip() for c in cells)
-
-
 @dataclass(frozen=True)
 class _Slot:
     """A column of this file: its heading as written and what it means (None: no heading)."""
@@ -462,7 +351,7 @@ class _Slot:
     column: Column | None
 
 
-def _read_header(number: int, cells: Sequence[str], errors: _Errors) -> list[_Slot] | None:
+def _read_header(number: int, cells: Sequence[str], errors: RowErrors) -> list[_Slot] | None:
     slots: list[_Slot] = []
     unknown: list[str] = []
     seen: dict[str, str] = {}
@@ -475,7 +364,7 @@ def _read_header(number: int, cells: Sequence[str], errors: _Errors) -> list[_Sl
         if not heading:
             slots.append(_Slot(f"column {index}", None))
             continue
-        column = _BY_HEADING.get(_heading_key(heading))
+        column = _BY_HEADING.get(heading_key(heading))
         if column is None:
             unknown.append(heading)
             continue
@@ -503,7 +392,7 @@ def _read_header(number: int, cells: Sequence[str], errors: _Errors) -> list[_Sl
 
 
 def _read_row(
-    number: int, slots: Sequence[_Slot], cells: Sequence[str], errors: _Errors
+    number: int, slots: Sequence[_Slot], cells: Sequence[str], errors: RowErrors
 ) -> ContactRow | None:
     values: dict[str, Any] = {}
     before = len(errors.items)
@@ -626,7 +515,7 @@ def _company_heading(slots: Sequence[_Slot]) -> str:
 
 
 def _check_duplicates_in_file(
-    rows: Sequence[ContactRow], slots: Sequence[_Slot], errors: _Errors
+    rows: Sequence[ContactRow], slots: Sequence[_Slot], errors: RowErrors
 ) -> None:
     first: dict[tuple[ContactType, str], int] = {}
     for row in rows:

@@ -36,17 +36,17 @@ from factorypulse_desktop.domain.csv_safety import (
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError
 from factorypulse_desktop.services import units
-from factorypulse_desktop.services.contacts_csv import (
+from factorypulse_desktop.services.csv_reading import (
     MAX_ERRORS,
     RowError,
-    _allow_large_fields,
-    _blank,
-    _decode,
-    _delimiter,
-    _Errors,
-    _heading_key,
-    _records,
-    _TooManyErrors,
+    RowErrors,
+    TooManyErrors,
+    allow_large_fields,
+    decode,
+    heading_key,
+    is_blank,
+    read_records,
+    sniff_delimiter,
 )
 from factorypulse_desktop.services.inventory import (
     COST_BOUND,
@@ -84,7 +84,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("barcode", "Barcode", ("ean", "gtin")),
     Column("on_hand", "On hand"),  # exported for reading; ignored on import
 )
-_BY_HEADING = {_heading_key(s): c for c in COLUMNS for s in (c.field, c.label, *c.aliases)}
+_BY_HEADING = {heading_key(s): c for c in COLUMNS for s in (c.field, c.label, *c.aliases)}
 _TRUE = frozenset({"yes", "y", "true", "1"})
 _FALSE = frozenset({"no", "n", "false", "0", ""})
 
@@ -124,30 +124,30 @@ class ItemsImportError(UserFacingError):
 
 def parse_items_csv(data: bytes) -> ParsedItems:
     """Read a CSV file of items; never raises for a bad file (see ``errors``)."""
-    errors = _Errors()
+    errors = RowErrors()
     try:
         return _parse(data, errors)
-    except _TooManyErrors:
+    except TooManyErrors:
         errors.items.append(RowError(None, None, (
             f"The check stopped after {MAX_ERRORS} problems; fix these first and try again.")))
         return ParsedItems((), tuple(errors.items))
 
 
-def _parse(data: bytes, errors: _Errors) -> ParsedItems:
+def _parse(data: bytes, errors: RowErrors) -> ParsedItems:
     if len(data) > MAX_FILE_BYTES:
         errors.add(None, None, f"The file is too large; at most {MAX_FILE_BYTES // 1_048_576} "
                                "MB can be imported at once. Split it into parts.")
         return ParsedItems((), tuple(errors.items))
-    decoded = _decode(data)
+    decoded = decode(data)
     if decoded is None:
         errors.add(None, None, "The file is not text this import can read. In Excel, save it "
                                "as \"CSV UTF-8 (comma delimited)\" and try again.")
         return ParsedItems((), tuple(errors.items))
     content, encoding = decoded
-    delimiter, content = _delimiter(content.removeprefix("\ufeff"))
-    _allow_large_fields()
-    records = _records(content, delimiter, errors)
-    header = next(((n, cells) for n, cells in records if not _blank(cells)), None)
+    delimiter, content = sniff_delimiter(content.removeprefix("\ufeff"))
+    allow_large_fields()
+    records = read_records(content, delimiter, errors)
+    header = next(((n, cells) for n, cells in records if not is_blank(cells)), None)
     if header is None:
         if not errors:
             errors.add(None, None, "The file is empty: it has no heading row.")
@@ -158,7 +158,7 @@ def _parse(data: bytes, errors: _Errors) -> ParsedItems:
         seen: dict[str, int] = {}
         code_heading = next(h for h, c in slots if c is not None and c.field == "item_code")
         for number, cells in records:
-            if _blank(cells):
+            if is_blank(cells):
                 continue
             if len(cells) != len(slots):
                 errors.add(number, None, (
@@ -183,7 +183,7 @@ def _parse(data: bytes, errors: _Errors) -> ParsedItems:
                        delimiter)
 
 
-def _read_header(number: int, cells: Sequence[str], errors: _Errors
+def _read_header(number: int, cells: Sequence[str], errors: RowErrors
                  ) -> list[tuple[str, Column | None]] | None:
     slots: list[tuple[str, Column | None]] = []
     seen: dict[str, str] = {}
@@ -196,7 +196,7 @@ def _read_header(number: int, cells: Sequence[str], errors: _Errors
         if not heading:
             slots.append((f"column {index}", None))
             continue
-        column = _BY_HEADING.get(_heading_key(heading))
+        column = _BY_HEADING.get(heading_key(heading))
         if column is None:
             known = ", ".join(c.label for c in COLUMNS)
             errors.add(number, heading, (f"This import does not know the column "
@@ -218,7 +218,7 @@ def _read_header(number: int, cells: Sequence[str], errors: _Errors
 
 
 def _read_row(number: int, slots: Sequence[tuple[str, Column | None]], cells: Sequence[str],
-              errors: _Errors) -> ItemEdit | None:
+              errors: RowErrors) -> ItemEdit | None:
     values: dict[str, Any] = {}
     headings: dict[str, str] = {}
     before = len(errors.items)

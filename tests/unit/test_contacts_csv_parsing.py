@@ -10,7 +10,7 @@ import pytest
 
 from factorypulse_desktop.domain.csv_safety import CellProblem
 from factorypulse_desktop.domain.enums import ContactType
-from factorypulse_desktop.services import contacts_csv
+from factorypulse_desktop.services import contacts_csv, csv_reading
 from factorypulse_desktop.services.contacts_csv import (
     ContactsImportError,
     ParsedContacts,
@@ -168,8 +168,8 @@ def test_a_200_kb_field_is_read_and_a_huge_one_refused(restore_field_limit: None
     big = "é" * 200_000
     [row] = _ok(f'Company,Notes\r\nA,"{big}"\r\n'.encode()).rows
     assert row.notes == big
-    assert csv.field_size_limit() == contacts_csv.CSV_FIELD_LIMIT
-    huge = "h" * (contacts_csv.CSV_FIELD_LIMIT + 1)
+    assert csv.field_size_limit() == csv_reading.CSV_FIELD_LIMIT
+    huge = "h" * (csv_reading.CSV_FIELD_LIMIT + 1)
     parsed = parse_contacts_csv(f"Company,Notes\r\nA,ok\r\nB,{huge}\r\n".encode())
     assert [(e.row, e.column) for e in parsed.errors] == [(3, None)]
     assert "longer than 1,048,576 characters" in parsed.errors[0].message
