@@ -40,7 +40,8 @@ def test_import_into_new_organization(demo_db: Any) -> None:
     assert "customer login needs its company" in reasons
     with owner_conn(demo_db) as conn:
         doc: Any = conn.execute("SELECT metadata FROM documents d JOIN organizations o "
-                           "ON o.id = d.organization_id WHERE o.slug = 'precision-works'").fetchone()
+                                "ON o.id = d.organization_id "
+                                "WHERE o.slug = 'precision-works'").fetchone()
         assert doc[0]["content_in_backup"] is False
         assert doc[0]["original_storage_path"].endswith("ab12.pdf")
     # The person logs in with the one-time password.

@@ -183,10 +183,9 @@ class _State:
             if old_col in table.refs:
                 parent = table.refs[old_col]
                 mapped = self.ref(parent, value)
-                if value is not None and mapped is None:
-                    if old_col in table.required_refs:
-                        self.report.skip(table.old, old_id, f"missing parent {parent} {value}")
-                        return None
+                if value is not None and mapped is None and old_col in table.required_refs:
+                    self.report.skip(table.old, old_id, f"missing parent {parent} {value}")
+                    return None
                 values[target] = mapped
                 continue
             allowed = table.enums.get(old_col)
