@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from factorypulse_desktop import __version__
@@ -105,6 +106,16 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="unfinished uploads older than this go (default 24)")
     _add_url(cleanup)
     cleanup.set_defaults(handler=_storage_cleanup)
+    imports = commands.add_parser("import", help="import data from other systems").add_subparsers(
+        title="import commands", metavar="SOURCE", required=True)
+    web = imports.add_parser(
+        "factory-pulse-web", help="import a Factory Pulse web backup set (read, never run)")
+    web.add_argument("dir", type=Path, help="the folder holding the backup set's .sql files")
+    web.add_argument("--org", help="import into this organization (default: the backup's own)")
+    web.add_argument("--dry-run", action="store_true",
+                     help="show what would be created and what is skipped; change nothing")
+    _add_url(web)
+    web.set_defaults(handler=_import_web)
     return parser
 
 
@@ -318,3 +329,18 @@ def _storage_cleanup(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def _import_web(args: argparse.Namespace) -> int:
+    from factorypulse_desktop.backup.web_import.cli import print_report, run
+
+    if not args.dir.is_dir():
+        raise UserFacingError(f"{args.dir} is not a folder.")
+    with _owner_url(args) as url, _translated_errors():
+        engine = _engine(url)
+        try:
+            report = run(engine, args.dir, args.org, args.dry_run)
+        finally:
+            engine.dispose()
+    print_report(report, args.dry_run)
+    return 0

@@ -102,3 +102,25 @@ def test_unreachable_server_and_wrong_password(
     code, _, err = run(["db", "status", "--database-url", wrong], capsys)
     _refused(code, err)
     assert "password is wrong" in err
+
+
+def test_import_factory_pulse_web_dry_run_then_for_real(
+        migrated_db: Any, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    from pathlib import Path
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "factory_pulse_web"
+    url = ["--database-url", migrated_db.owner_url]
+    code, out, err = run(["import", "factory-pulse-web", str(fixtures), "--dry-run", *url],
+                         capsys)
+    assert code == 0, err
+    assert "skipped" in out.lower() and "schema" in out.lower()
+    with owner_conn(migrated_db) as conn:
+        assert conn.execute("SELECT count(*) FROM projects").fetchone() == (0,), "dry run"
+    code, out, err = run(["import", "factory-pulse-web", str(fixtures), *url], capsys)
+    assert code == 0, err
+    with owner_conn(migrated_db) as conn:
+        projects = conn.execute("SELECT count(*) FROM projects").fetchone()
+    assert projects is not None and projects[0] > 0
+    code, _out, err = run(["import", "factory-pulse-web", str(tmp_path / "none"), *url],
+                          capsys)
+    _refused(code, err)
