@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +13,12 @@ import psycopg
 import pytest
 
 from factorypulse_desktop import cli
-from factorypulse_desktop.backup import files, naming, pgtools
+from factorypulse_desktop.backup import files, listing, naming, pgtools
 from factorypulse_desktop.backup.create import create_backup
 from factorypulse_desktop.backup.restore import drop_database, restore_backup
 from factorypulse_desktop.backup.verify import verify_backup
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.runtime.embedded import ClusterSettings, EmbeddedCluster
 
 
 def _scalar(conn: psycopg.Connection[Any], query: Any, params: Any = None) -> Any:
@@ -179,3 +183,62 @@ def test_cli_create_verify_list(demo_db: Any, tmp_path: Path,
     assert cli.main(["backup", "verify", str(made), *url]) == 0
     assert cli.main(["backup", "list", "--dir", str(tmp_path)]) == 0
     assert f"{made.name}  verified" in capsys.readouterr().out
+
+
+def test_corrupt_archive_with_matching_checksum_fails_verification(
+        demo_db: Any, tmp_path: Path) -> None:
+    made = create_backup(demo_db.owner_url, tmp_path, compress=0)
+    data = made.path.read_bytes()
+    with psycopg.connect(demo_db.owner_conninfo()) as conn:
+        globex = str(_scalar(conn, "SELECT id FROM organizations WHERE slug = 'globex'"))
+    position = data.index(globex.encode())
+    made.path.write_bytes(data[:position] + b"#" + data[position + 1:])
+    manifest = json.loads(naming.manifest_path(made.path).read_text())
+    manifest["sha256"], manifest["size"] = files.sha256_of(made.path)
+    naming.manifest_path(made.path).write_text(json.dumps(manifest))
+    result = verify_backup(demo_db.owner_url, made.path)
+    assert not result.ok and result.stage == "restore"
+    assert "stopped at the data of table" in result.problems[0]
+    assert cli.main(["backup", "list", "--dir", str(tmp_path)]) == 0
+    assert listing.list_backups(tmp_path)[0].status == "failed"
+
+
+def test_restore_onto_a_cluster_without_the_roles(demo_db: Any, backup: Path) -> None:
+    # A second throwaway cluster: none of fp_owner, fp_member, … nor any person exists there.
+    root = Path(tempfile.mkdtemp(prefix="fp-backup-other-"))
+    root.chmod(0o711)
+    other = EmbeddedCluster(root / "cluster", settings=ClusterSettings(fsync=False))
+    try:
+        other.ensure_initialized()
+        other.start()
+        restored = restore_backup(other.url("postgres"), backup, into="moved")
+        with psycopg.connect(other.conninfo("moved")) as conn:
+            roles = {r[0]: r[1] for r in conn.execute(
+                "SELECT rolname, rolpassword IS NOT NULL FROM pg_authid")}
+            persons = [r[0] for r in conn.execute("SELECT role_name FROM persons ORDER BY 1")]
+            projects = _scalar(conn, "SELECT count(*) FROM projects")
+        assert {"fp_owner", "fp_security", "fp_member", "fp_backup"} <= set(roles)
+        assert restored.logins_created == persons and "acme.admin" in persons
+        assert not any(roles[p] for p in persons)  # created without passwords
+        manifest = json.loads(naming.manifest_path(backup).read_text())
+        assert projects == manifest["row_counts"]["projects"]
+    finally:
+        other.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_cli_prune_keeps_newest_verified(demo_db: Any, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    start = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
+    for day in range(10):
+        path = tmp_path / naming.backup_name("complete", start + timedelta(days=day))
+        path.write_bytes(b"PGDMP")
+        files.write_json(naming.manifest_path(path), {"size": 5})
+        if day < 9:  # the newest has not verified yet
+            files.write_json(naming.verified_path(path), {"ok": True})
+    assert cli.main(["backup", "prune", "--dir", str(tmp_path),
+                     "--daily", "2", "--weekly", "0", "--monthly", "0"]) == 0
+    assert "Deleted 7 backup(s)." in capsys.readouterr().out
+    left = [b.created_at.day for b in listing.list_backups(tmp_path)]
+    assert left == [10, 9, 8]  # the unverified newest and the two newest verified days
+    assert len(list(tmp_path.iterdir())) == 3 + 3 + 2  # sidecars went with their archives
