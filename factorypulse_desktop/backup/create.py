@@ -56,12 +56,17 @@ def create_backup(url: str, folder: Path, kind: str = "complete",
                 "-f", str(temp), *_KIND_FLAGS[kind]]
         if compress is not None:
             args.append(f"--compress={compress}")
-        result = pgtools.run("pg_dump", [*args, "-d", pgtools.conninfo(url)])
-        conn.execute("ROLLBACK")
-    if result.returncode != 0:
-        temp.unlink(missing_ok=True)
-        raise UserFacingError(f"pg_dump failed: {pgtools.first_error(result.stderr)}")
-    files.publish(temp, final)
+        try:
+            result = pgtools.run(
+                "pg_dump", [*args, "-d", pgtools.conninfo(url, with_password=False)],
+                secret=pgtools.password(url))
+            if result.returncode != 0:
+                raise UserFacingError(f"pg_dump failed: {pgtools.first_error(result.stderr)}")
+            files.publish(temp, final)
+        finally:
+            # Interrupted, failed or disk full: never leave a half-written archive behind.
+            temp.unlink(missing_ok=True)
+            conn.execute("ROLLBACK")
     sha256, size = files.sha256_of(final)
     manifest = {
         "format": 1, "file": final.name, "kind": kind, "sha256": sha256, "size": size,

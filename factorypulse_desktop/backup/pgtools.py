@@ -14,7 +14,7 @@ from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.runtime import pgbinaries
 
 
-def conninfo(url: str, dbname: str | None = None) -> str:
+def conninfo(url: str, dbname: str | None = None, with_password: bool = True) -> str:
     """A libpq connection string for a `postgresql+psycopg://` URL (host may be a query arg)."""
     from sqlalchemy.engine import make_url
 
@@ -28,7 +28,7 @@ def conninfo(url: str, dbname: str | None = None) -> str:
         params["port"] = str(port if not isinstance(port, tuple) else port[0])
     if parsed.username:
         params["user"] = parsed.username
-    if parsed.password:
+    if parsed.password and with_password:
         params["password"] = parsed.password
     params["dbname"] = dbname or parsed.database or "postgres"
     return make_conninfo(**params)
@@ -46,11 +46,23 @@ def bin_dir() -> Path:
         raise UserFacingError(str(error)) from error
 
 
-def run(program: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+def password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).password
+
+
+def run(program: str, args: list[str],
+        secret: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a bundled program; a password goes in its environment, never on the command line
+    (where `ps` would show it to every user of the computer)."""
     folder = bin_dir()
+    env = pgbinaries.pg_env(folder)
+    if secret:
+        env["PGPASSWORD"] = secret
     return subprocess.run(
         [str(pgbinaries.program_path(folder, program)), *args],
-        capture_output=True, text=True, env=pgbinaries.pg_env(folder), check=False,
+        capture_output=True, text=True, env=env, check=False,
     )
 
 

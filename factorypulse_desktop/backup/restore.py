@@ -84,7 +84,8 @@ def restore_backup(url: str, path: Path, into: str | None = None,
         _bootstrap(url, target)
         result = pgtools.run("pg_restore", [
             "--single-transaction", "--exit-on-error", "--no-password",
-            "-d", pgtools.conninfo(url, target), str(path)])
+            "-d", pgtools.conninfo(url, target, with_password=False), str(path)],
+            secret=pgtools.password(url))
         if result.returncode != 0:
             what = pgtools.failed_object(result.stderr)
             raise UserFacingError(

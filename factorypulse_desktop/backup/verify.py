@@ -56,6 +56,8 @@ def _verify(url: str, path: Path, trial_restore: bool) -> Verification:
     checks.append("the archive's table of contents is readable")
     if not trial_restore or manifest.get("kind") == "data":
         # A data-only archive needs a schema to land in; it is checked by checksum and list.
+        checks.append("no trial restore (" + ("not asked for" if not trial_restore else
+                      "a data-only backup needs the schema of a complete one") + ")")
         return Verification(path, True, "done", [], checks)
     scratch = f"fp_verify_{uuid.uuid4().hex[:12]}"
     try:

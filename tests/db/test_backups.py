@@ -242,3 +242,28 @@ def test_cli_prune_keeps_newest_verified(demo_db: Any, tmp_path: Path,
     left = [b.created_at.day for b in listing.list_backups(tmp_path)]
     assert left == [10, 9, 8]  # the unverified newest and the two newest verified days
     assert len(list(tmp_path.iterdir())) == 3 + 3 + 2  # sidecars went with their archives
+
+
+def test_non_superuser_member_of_backup_role_backs_up_password_never_on_command_line(
+        demo_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "Backup-Only-7421"
+    with psycopg.connect(demo_db.cluster.conninfo("postgres"), autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS nightly_backup")
+        conn.execute(f"CREATE ROLE nightly_backup LOGIN PASSWORD '{secret}' IN ROLE fp_backup")
+        conn.execute(f'GRANT CONNECT ON DATABASE "{demo_db.name}" TO nightly_backup')
+    calls: list[list[str]] = []
+    real_run = pgtools.run
+
+    def spy(program: str, args: list[str], secret: str | None = None) -> Any:
+        calls.append(args)
+        return real_run(program, args, secret)
+
+    monkeypatch.setattr(pgtools, "run", spy)
+    try:
+        made = create_backup(demo_db.url_for("nightly_backup", secret), tmp_path)
+        assert made.manifest["row_counts"]["organizations"] == 2  # RLS did not hide any
+        assert calls and not any(secret in arg for args in calls for arg in args)
+    finally:
+        with psycopg.connect(demo_db.cluster.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'REVOKE ALL ON DATABASE "{demo_db.name}" FROM nightly_backup')
+            conn.execute("DROP ROLE nightly_backup")
