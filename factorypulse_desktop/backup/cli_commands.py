@@ -65,6 +65,8 @@ def run_restore(url: str, args: argparse.Namespace) -> int:
     from factorypulse_desktop.backup.restore import restore_backup
 
     restored = restore_backup(url, args.path, into=args.into)
+    if not restored.checksum_checked:
+        print(f"Note: {args.path.name} has no manifest, so its checksum could not be checked.")
     print(f"Restored {args.path.name} into the new database {restored.database}.")
     if restored.logins_created:
         print(f"Created {len(restored.logins_created)} login(s) WITHOUT passwords (set one for "

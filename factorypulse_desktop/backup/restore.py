@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg import sql
+from sqlalchemy.exc import SQLAlchemyError
 
 from factorypulse_desktop.backup import files, naming, pgtools
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -25,6 +27,7 @@ _DB_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 class Restored:
     database: str
     logins_created: list[str]
+    checksum_checked: bool
 
 
 def check_archive(path: Path) -> None:
@@ -68,20 +71,31 @@ def restore_backup(url: str, path: Path, into: str | None = None,
                    checked: bool = False) -> Restored:
     """Restore `path` into the new database `into`; raise UserFacingError naming what failed."""
     check_archive(path)
-    if not checked:
-        check_checksum(path)
+    checksum_checked = checked or check_checksum(path) is not None
     target = into or default_name(path)
     if not _DB_NAME_RE.match(target):
         raise UserFacingError(
             f"{target!r} cannot be a database name: use lowercase letters, digits and _.")
-    with pgtools.connect(url, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,)).fetchone()
-        if exists:
-            raise UserFacingError(
-                f"A database named {target} already exists; choose another name (--into).")
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
     try:
-        _bootstrap(url, target)
+        with pgtools.connect(url, autocommit=True) as admin:
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                   (target,)).fetchone()
+            if exists:
+                raise UserFacingError(
+                    f"A database named {target} already exists; choose another name (--into).")
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
+    except psycopg.Error as error:
+        raise UserFacingError(
+            f"Could not create the database {target}: {_message(error)}. Restoring needs the "
+            "connection of the database owner or an administrator allowed to create databases."
+        ) from error
+    try:
+        try:
+            _bootstrap(url, target)
+        except SQLAlchemyError as error:
+            raise UserFacingError(
+                f"Could not prepare the roles and rights of {target}: {_message(error)}."
+            ) from error
         result = pgtools.run("pg_restore", [
             "--single-transaction", "--exit-on-error", "--no-password",
             "-d", pgtools.conninfo(url, target, with_password=False), str(path)],
@@ -95,7 +109,14 @@ def restore_backup(url: str, path: Path, into: str | None = None,
     except BaseException:
         drop_database(url, target)
         raise
-    return Restored(target, logins)
+    return Restored(target, logins, checksum_checked)
+
+
+def _message(error: Exception) -> str:
+    original = getattr(error, "orig", error)
+    diag = getattr(original, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return str(primary or original).strip()
 
 
 def drop_database(url: str, name: str) -> None:

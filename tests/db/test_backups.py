@@ -267,3 +267,16 @@ def test_non_superuser_member_of_backup_role_backs_up_password_never_on_command_
         with psycopg.connect(demo_db.cluster.conninfo("postgres"), autocommit=True) as conn:
             conn.execute(f'REVOKE ALL ON DATABASE "{demo_db.name}" FROM nightly_backup')
             conn.execute("DROP ROLE nightly_backup")
+
+
+def test_restore_needs_rights_to_create_a_database(demo_db: Any, backup: Path) -> None:
+    with pytest.raises(UserFacingError) as caught:
+        restore_backup(demo_db.url_for("acme.admin"), backup, into="by_person")
+    assert "Could not create the database by_person" in str(caught.value)
+    assert not _database_exists(demo_db, "by_person")
+
+
+def test_restore_refuses_an_existing_target(demo_db: Any, backup: Path) -> None:
+    with pytest.raises(UserFacingError) as caught:
+        restore_backup(demo_db.owner_url, backup, into=demo_db.name)
+    assert "already exists" in str(caught.value)
