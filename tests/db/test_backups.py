@@ -263,6 +263,7 @@ def test_non_superuser_member_of_backup_role_backs_up_password_never_on_command_
         made = create_backup(demo_db.url_for("nightly_backup", secret), tmp_path)
         assert made.manifest["row_counts"]["organizations"] == 2  # RLS did not hide any
         assert calls and not any(secret in arg for args in calls for arg in args)
+        assert "--role=fp_backup" in calls[-1]  # pg_dump reads as the backup role
     finally:
         with psycopg.connect(demo_db.cluster.conninfo("postgres"), autocommit=True) as conn:
             conn.execute(f'REVOKE ALL ON DATABASE "{demo_db.name}" FROM nightly_backup')
