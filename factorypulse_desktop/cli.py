@@ -116,6 +116,10 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="show what would be created and what is skipped; change nothing")
     _add_url(web)
     web.set_defaults(handler=_import_web)
+
+    from factorypulse_desktop.backup.cli_commands import add_commands
+
+    add_commands(commands, _add_url, _backup)
     return parser
 
 
@@ -264,6 +268,19 @@ def _demo_seed(args: argparse.Namespace) -> int:
             f"{summary.persons_created} people, {summary.rows_inserted} records."
         )
     return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from factorypulse_desktop.backup import cli_commands as backup
+
+    if args.backup_action == "list":
+        return backup.run_list(args)
+    if args.backup_action == "prune":
+        return backup.run_prune(args)
+    runners = {"create": backup.run_create, "verify": backup.run_verify,
+               "restore": backup.run_restore}
+    with _owner_url(args) as url:
+        return runners[args.backup_action](url, args)
 
 
 def _launch_gui(args: argparse.Namespace) -> int:

@@ -1,0 +1,94 @@
+"""`backup create`: pg_dump -Fc as fp_backup, in one snapshot with the manifest's row counts.
+
+The owner's (or an administrator's) connection exports a snapshot while acting as fp_backup;
+the row counts are taken in that snapshot and pg_dump reads the same one (`--snapshot`), so the
+manifest describes exactly what the archive holds. The archive is written under a temporary
+name, fsynced and renamed; the manifest follows the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from factorypulse_desktop.backup import catalog, files, naming, pgtools
+from factorypulse_desktop.domain.errors import UserFacingError
+
+BACKUP_ROLE = "fp_backup"
+_KIND_FLAGS = {"complete": [], "schema": ["--schema-only"], "data": ["--data-only"]}
+
+
+@dataclass(frozen=True)
+class CreatedBackup:
+    path: Path
+    manifest: dict[str, Any]
+
+
+def create_backup(url: str, folder: Path, kind: str = "complete",
+                  now: datetime | None = None, compress: int | None = None) -> CreatedBackup:
+    """Write one backup of the database at `url` into `folder`; return its path and manifest."""
+    if kind not in naming.KINDS:
+        raise UserFacingError(f"Unknown backup kind {kind!r}: use complete, schema or data.")
+    folder.mkdir(parents=True, exist_ok=True)
+    when = (now or datetime.now(UTC)).replace(microsecond=0)
+    final = folder / naming.backup_name(kind, when)
+    if final.exists():
+        raise UserFacingError(f"{final.name} already exists; wait a second and try again.")
+    dump_version = pgtools.tool_version("pg_dump")
+    try:
+        conn = pgtools.connect(url, autocommit=True)
+    except psycopg.Error as error:
+        raise UserFacingError(f"Could not connect to the database: {error}".strip()) from error
+    with conn:
+        server_version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+        pgtools.check_dump_version(dump_version, server_version)
+        _become_backup_role(conn)
+        snapshot = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])  # type: ignore[index]
+        counts = catalog.row_counts(conn)
+        expected = catalog.expectations(conn)
+        database = str(conn.info.dbname)
+        temp = folder / f".{final.name}.partial"
+        args = ["-Fc", f"--role={BACKUP_ROLE}", f"--snapshot={snapshot}", "--no-password",
+                "-f", str(temp), *_KIND_FLAGS[kind]]
+        if compress is not None:
+            args.append(f"--compress={compress}")
+        try:
+            result = pgtools.run(
+                "pg_dump", [*args, "-d", pgtools.conninfo(url, with_password=False)],
+                secret=pgtools.password(url))
+            if result.returncode != 0:
+                raise UserFacingError(f"pg_dump failed: {pgtools.first_error(result.stderr)}")
+            files.publish(temp, final)
+        finally:
+            # Interrupted, failed or disk full: never leave a half-written archive behind.
+            temp.unlink(missing_ok=True)
+            conn.execute("ROLLBACK")
+    sha256, size = files.sha256_of(final)
+    manifest = {
+        "format": 1, "file": final.name, "kind": kind, "sha256": sha256, "size": size,
+        "pg_dump_version": dump_version, "server_version": server_version,
+        "database": database, "created_at": when.isoformat(),
+        "row_counts": counts, "expectations": expected,
+        "snapshot": "row counts taken in the snapshot pg_dump read",
+    }
+    files.write_json(naming.manifest_path(final), manifest)
+    return CreatedBackup(final, manifest)
+
+
+def _become_backup_role(conn: psycopg.Connection[Any]) -> None:
+    """T-BAK-06: only a login that may act as fp_backup (it bypasses RLS) makes a backup."""
+    user = conn.info.user
+    allowed = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) "
+        "AND pg_has_role(current_user, %s, 'MEMBER')", (BACKUP_ROLE, BACKUP_ROLE)).fetchone()
+    if not allowed or not allowed[0]:
+        raise UserFacingError(
+            f"{user} cannot make backups: a person's login sees only its own organization "
+            "(row-level security), so its backup would be incomplete. Run the backup with the "
+            f"database owner's or an administrator's connection (a member of {BACKUP_ROLE}).")
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    conn.execute(f"SET LOCAL ROLE {BACKUP_ROLE}")
