@@ -344,10 +344,6 @@ def _storage_cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
-
-
 def _import_web(args: argparse.Namespace) -> int:
     from factorypulse_desktop.backup.web_import.cli import print_report, run
 
@@ -361,3 +357,8 @@ def _import_web(args: argparse.Namespace) -> int:
             engine.dispose()
     print_report(report, args.dry_run)
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
