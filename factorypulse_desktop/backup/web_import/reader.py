@@ -3,8 +3,8 @@
 The files are plain pg_dump SQL (ORIGIN.md section 8). A plain SQL file can carry any SQL and psql
 meta-commands, so it is parsed with pglast and only the data of INSERT … VALUES and COPY … FROM
 stdin statements is kept. Statements aimed at the `auth` schema (password hashes, sessions, refresh
-tokens) are recognised from their first line and skipped line by line: their values are never
-collected into a statement, parsed or returned.
+tokens) or at the Google Drive secret tables are recognised from their first line and skipped
+line by line: their values are never collected into a statement, parsed or returned.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from typing import Any
 from pglast import ast, parser
 from pglast.parser import ParseError
 
-# Schemas whose statements are dropped unread (secrets).
+# Schemas and tables whose statements are dropped unread (secrets): the web version's logins,
+# and its Google Drive client secret and users' Drive tokens, kept there in plain text.
 SECRET_SCHEMAS = frozenset({"auth"})
+SECRET_TABLES = frozenset({"google_drive_config", "google_drive_tokens"})
 
 _TARGET = re.compile(
-    r'^\s*(?:INSERT\s+INTO|COPY)\s+(?:ONLY\s+)?"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*\.', re.IGNORECASE
+    r'^\s*(?:INSERT\s+INTO|COPY)\s+(?:ONLY\s+)?"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*\.'
+    r'\s*"?([A-Za-z_][A-Za-z0-9_$]*)"?', re.IGNORECASE
 )
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
 
@@ -61,9 +64,10 @@ class FileSummary:
 
 
 def secret_target(line: str) -> bool:
-    """True when a statement starting with `line` writes into a secret schema."""
+    """True when a statement starting with `line` writes secrets (a secret schema or table)."""
     match = _TARGET.match(line)
-    return match is not None and match.group(1).lower() in SECRET_SCHEMAS
+    return match is not None and (match.group(1).lower() in SECRET_SCHEMAS
+                                  or match.group(2).lower() in SECRET_TABLES)
 
 
 def read_file(path: Path, summary: FileSummary) -> Iterator[Rows]:
