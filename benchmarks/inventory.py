@@ -22,10 +22,9 @@ import argparse
 import sys
 import time
 import uuid
-from collections.abc import Callable
 
 import psycopg
-from projects_views import DATABASE, throwaway_cluster
+from projects_views import DATABASE, p95, throwaway_cluster
 from sqlalchemy import create_engine, pool, text
 
 from factorypulse_desktop.data import migrate, people
@@ -86,17 +85,6 @@ def build(url: str, items: int, movements: int) -> uuid.UUID:
     engine.dispose()
     return org.id
 
-
-def p95(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median and p95 of `fn` in ms, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return times[len(times) // 2], times[max(0, int(len(times) * 0.95) - 1)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -665,6 +665,17 @@ class Outcome:
     def passed(self) -> bool:
         return self.p95 <= self.budget_ms
 
+def p95(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median and p95 of `fn` in ms, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return times[len(times) // 2], times[max(0, int(len(times) * 0.95) - 1)]
+
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)

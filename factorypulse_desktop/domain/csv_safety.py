@@ -14,8 +14,11 @@ with an apostrophe ("'t Hoekje", a Dutch company) is neither changed on export n
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "FORMULA_STARTS",
@@ -84,3 +87,13 @@ def fold_name(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", bare.translate(_FOLD_LETTERS)).strip()
+
+
+def spreadsheet_csv(rows: Iterable[Sequence[str]]) -> bytes:
+    """A CSV file every spreadsheet opens alike: UTF-8 with BOM, comma, CRLF, and every cell
+    made formula-safe (T-IN-05). The first row is the headings."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=",", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([escape_cell(cell) for cell in row])
+    return out.getvalue().encode("utf-8-sig")

@@ -44,9 +44,7 @@ Blocking (network): call the database functions from the task runner, never on t
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import re
 import uuid
@@ -61,8 +59,8 @@ from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.csv_safety import (
     CellProblem,
     clean_cell,
-    escape_cell,
     fold_name,
+    spreadsheet_csv,
     unescape_cell,
 )
 from factorypulse_desktop.domain.enums import ContactType
@@ -703,12 +701,8 @@ def export_contacts(ws: Workspace, organization_id: uuid.UUID) -> bytes:
 
     contacts = units.read(ws, read)
     contacts.sort(key=lambda c: (fold_name(c["company_name"]), c["company_name"], c["type"]))
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=",", lineterminator="\r\n")
-    writer.writerow([c.label for c in COLUMNS])
-    for contact in contacts:
-        writer.writerow([escape_cell(_export_cell(c.field, contact[c.field])) for c in COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheet_csv([[c.label for c in COLUMNS], *(
+        [_export_cell(c.field, contact[c.field]) for c in COLUMNS] for contact in contacts)])
 
 
 def _export_cell(field: str, value: Any) -> str:

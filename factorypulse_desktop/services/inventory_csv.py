@@ -16,8 +16,6 @@ information only; the import ignores it (stock moves only through the ledger).
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from factorypulse_desktop.data.db_errors import friendly_error
 from factorypulse_desktop.domain.csv_safety import (
     CellProblem,
     clean_cell,
-    escape_cell,
+    spreadsheet_csv,
     unescape_cell,
 )
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -368,12 +366,8 @@ def export_items(ws: Workspace, org: uuid.UUID) -> bytes:
     """The organization's items as a CSV file: UTF-8 with BOM, comma, CRLF, formula-safe."""
     rows = units.read(ws, lambda conn: [dict(r._mapping) for r in conn.execute(
         _EXPORT, {"org": org})])
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=",", lineterminator="\r\n")
-    writer.writerow([c.label for c in COLUMNS])
-    for row in rows:
-        writer.writerow([escape_cell(_cell(c.field, row[c.field])) for c in COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheet_csv([[c.label for c in COLUMNS], *(
+        [_cell(c.field, row[c.field]) for c in COLUMNS] for row in rows)])
 
 
 def _cell(field: str, value: Any) -> str:
