@@ -8,6 +8,7 @@ name, fsynced and renamed; the manifest follows the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,9 @@ import psycopg
 
 from factorypulse_desktop.backup import catalog, files, naming, pgtools
 from factorypulse_desktop.domain.errors import UserFacingError
+
+Progress = Callable[[str], None]
+"""Told what is happening, about four times a second; raising from it cancels the backup."""
 
 BACKUP_ROLE = "fp_backup"
 _KIND_FLAGS = {"complete": [], "schema": ["--schema-only"], "data": ["--data-only"]}
@@ -29,8 +33,11 @@ class CreatedBackup:
 
 
 def create_backup(url: str, folder: Path, kind: str = "complete",
-                  now: datetime | None = None, compress: int | None = None) -> CreatedBackup:
-    """Write one backup of the database at `url` into `folder`; return its path and manifest."""
+                  now: datetime | None = None, compress: int | None = None,
+                  progress: Progress | None = None) -> CreatedBackup:
+    """Write one backup of the database at `url` into `folder`; return its path and manifest.
+
+    Cancelled (`progress` raised) or failed, it leaves nothing behind in `folder`."""
     if kind not in naming.KINDS:
         raise UserFacingError(f"Unknown backup kind {kind!r}: use complete, schema or data.")
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,6 +45,8 @@ def create_backup(url: str, folder: Path, kind: str = "complete",
     final = folder / naming.backup_name(kind, when)
     if final.exists():
         raise UserFacingError(f"{final.name} already exists; wait a second and try again.")
+    if progress is not None:
+        progress("Preparing the backup")  # a Cancel pressed at once stops before any file
     dump_version = pgtools.tool_version("pg_dump")
     try:
         conn = pgtools.connect(url, autocommit=True)
@@ -59,7 +68,8 @@ def create_backup(url: str, folder: Path, kind: str = "complete",
         try:
             result = pgtools.run(
                 "pg_dump", [*args, "-d", pgtools.conninfo(url, with_password=False)],
-                secret=pgtools.password(url))
+                secret=pgtools.password(url),
+                poll=None if progress is None else lambda: progress(_written(temp)))
             if result.returncode != 0:
                 raise UserFacingError(f"pg_dump failed: {pgtools.first_error(result.stderr)}")
             files.publish(temp, final)
@@ -77,6 +87,14 @@ def create_backup(url: str, folder: Path, kind: str = "complete",
     }
     files.write_json(naming.manifest_path(final), manifest)
     return CreatedBackup(final, manifest)
+
+
+def _written(temp: Path) -> str:
+    try:
+        size = temp.stat().st_size
+    except OSError:
+        size = 0
+    return f"Writing the backup: {size / 1_048_576:.1f} MB so far"
 
 
 def _become_backup_role(conn: psycopg.Connection[Any]) -> None:

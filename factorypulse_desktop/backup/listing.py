@@ -18,6 +18,7 @@ class BackupFile:
     size: int
     status: str  # "verified", "unverified", "failed" or "no manifest"
     verified_at: str | None
+    problems: tuple[str, ...] = ()  # why verification failed
 
 
 def list_backups(folder: Path) -> list[BackupFile]:
@@ -37,8 +38,11 @@ def list_backups(folder: Path) -> list[BackupFile]:
             status = "unverified"
         else:
             status = "verified" if outcome.get("ok") is True else "failed"
-        found.append(BackupFile(path, parsed[0], parsed[1], path.stat().st_size, status,
-                                outcome.get("verified_at") if outcome else None))
+        problems = outcome.get("problems") if outcome else None
+        found.append(BackupFile(
+            path, parsed[0], parsed[1], path.stat().st_size, status,
+            outcome.get("verified_at") if outcome else None,
+            tuple(str(p) for p in problems) if isinstance(problems, list) else ()))
     return sorted(found, key=lambda b: b.created_at, reverse=True)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,9 @@ def conninfo(url: str, dbname: str | None = None, with_password: bool = True) ->
         params["host"] = host if isinstance(host, str) else host[0]
     if port:
         params["port"] = str(port if not isinstance(port, tuple) else port[0])
+    sslmode = parsed.query.get("sslmode")
+    if sslmode:
+        params["sslmode"] = sslmode if isinstance(sslmode, str) else sslmode[0]
     if parsed.username:
         params["user"] = parsed.username
     if parsed.password and with_password:
@@ -52,18 +57,44 @@ def password(url: str) -> str | None:
     return make_url(url).password
 
 
-def run(program: str, args: list[str],
-        secret: str | None = None) -> subprocess.CompletedProcess[str]:
+Poll = Callable[[], None]
+"""Called about four times a second while a program runs; raising from it stops the program
+(the user cancelled) and the exception goes on to the caller."""
+
+_POLL_SECONDS = 0.25
+
+
+def run(program: str, args: list[str], secret: str | None = None,
+        poll: Poll | None = None) -> subprocess.CompletedProcess[str]:
     """Run a bundled program; a password goes in its environment, never on the command line
     (where `ps` would show it to every user of the computer)."""
     folder = bin_dir()
     env = pgbinaries.pg_env(folder)
     if secret:
         env["PGPASSWORD"] = secret
-    return subprocess.run(
-        [str(pgbinaries.program_path(folder, program)), *args],
-        capture_output=True, text=True, env=env, check=False,
-    )
+    command = [str(pgbinaries.program_path(folder, program)), *args]
+    if poll is None:
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as process:
+        try:
+            while True:
+                try:
+                    stdout, stderr = process.communicate(timeout=_POLL_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:
+                    poll()
+        except BaseException:
+            # Cancelled (or interrupted): stop the program before anything else happens.
+            process.kill()
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def elapsed_message(started: float, what: str) -> str:
+    seconds = int(time.monotonic() - started)
+    return f"{what} ({seconds // 60}:{seconds % 60:02d})"
 
 
 def tool_version(program: str) -> str:

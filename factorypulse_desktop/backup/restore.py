@@ -67,9 +67,12 @@ def default_name(path: Path) -> str:
     return f"factory_pulse_restored_{stamp}"
 
 
-def restore_backup(url: str, path: Path, into: str | None = None,
-                   checked: bool = False) -> Restored:
-    """Restore `path` into the new database `into`; raise UserFacingError naming what failed."""
+def restore_backup(url: str, path: Path, into: str | None = None, checked: bool = False,
+                   poll: pgtools.Poll | None = None) -> Restored:
+    """Restore `path` into the new database `into`; raise UserFacingError naming what failed.
+
+    `poll` is called while pg_restore runs; raising from it stops the restore, and the new
+    database is dropped as on any error."""
     check_archive(path)
     checksum_checked = checked or check_checksum(path) is not None
     target = into or default_name(path)
@@ -99,7 +102,7 @@ def restore_backup(url: str, path: Path, into: str | None = None,
         result = pgtools.run("pg_restore", [
             "--single-transaction", "--exit-on-error", "--no-password",
             "-d", pgtools.conninfo(url, target, with_password=False), str(path)],
-            secret=pgtools.password(url))
+            secret=pgtools.password(url), poll=poll)
         if result.returncode != 0:
             what = pgtools.failed_object(result.stderr)
             raise UserFacingError(

@@ -7,7 +7,9 @@ The outcome is written next to the backup (`<name>.verified.json`) for `backup l
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,9 +29,19 @@ class Verification:
     checks: list[str] = field(default_factory=list)
 
 
-def verify_backup(url: str, path: Path, trial_restore: bool = True) -> Verification:
+Progress = Callable[[str], None]
+"""Told each step, and about four times a second during the trial restore; raising from it
+cancels the verification (nothing is recorded: a cancelled check is not a failed one)."""
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def verify_backup(url: str, path: Path, trial_restore: bool = True,
+                  progress: Progress | None = None) -> Verification:
     """Verify `path` and record the outcome next to it."""
-    result = _verify(url, path, trial_restore)
+    result = _verify(url, path, trial_restore, progress or _quiet)
     if path.is_file():
         files.write_json(naming.verified_path(path), {
             "verified_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -39,7 +51,8 @@ def verify_backup(url: str, path: Path, trial_restore: bool = True) -> Verificat
     return result
 
 
-def _verify(url: str, path: Path, trial_restore: bool) -> Verification:
+def _verify(url: str, path: Path, trial_restore: bool, progress: Progress) -> Verification:
+    progress("Checking the file against its checksum")
     try:
         restore.check_archive(path)
         if files.read_json(naming.manifest_path(path)) is None:
@@ -50,6 +63,7 @@ def _verify(url: str, path: Path, trial_restore: bool) -> Verification:
     except UserFacingError as error:
         return Verification(path, False, "checksum", [str(error)])
     checks = ["size and sha256 match the manifest"]
+    progress("Reading the archive's table of contents")
     listed = pgtools.run("pg_restore", ["--list", str(path)])
     if listed.returncode != 0:
         return Verification(path, False, "list", [pgtools.first_error(listed.stderr)], checks)
@@ -60,12 +74,15 @@ def _verify(url: str, path: Path, trial_restore: bool) -> Verification:
                       "a data-only backup needs the schema of a complete one") + ")")
         return Verification(path, True, "done", [], checks)
     scratch = f"fp_verify_{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
     try:
         try:
-            restore.restore_backup(url, path, into=scratch, checked=True)
+            restore.restore_backup(url, path, into=scratch, checked=True, poll=lambda: progress(
+                pgtools.elapsed_message(started, "Trial restore into a scratch database")))
         except UserFacingError as error:
             return Verification(path, False, "restore", [str(error)], checks)
         checks.append("trial restore in one transaction succeeded")
+        progress("Checking the restored database")
         with pgtools.connect(url, scratch) as conn:
             report = post_restore_report(conn, manifest)
     finally:

@@ -154,6 +154,11 @@ def _embedded_only(profile: ConnectionProfile) -> None:
         )
 
 
+def _embedded_database(profile: ConnectionProfile) -> str:
+    """The app's database on this computer, or the restored one the profile was switched to."""
+    return profile.database or local_server.DATABASE_NAME
+
+
 def _start_embedded(profile: ConnectionProfile) -> EmbeddedCluster:
     """Start (or adopt) the profile's embedded cluster and make sure its database exists."""
     _embedded_only(profile)
@@ -161,7 +166,10 @@ def _start_embedded(profile: ConnectionProfile) -> EmbeddedCluster:
     try:
         cluster.ensure_initialized()
         cluster.start()
-        local_server.ensure_database(cluster, local_server.DATABASE_NAME)
+        if _embedded_database(profile) == local_server.DATABASE_NAME:
+            # The app's own database is made on first use; another one (a restored backup
+            # the profile was switched to) must already exist.
+            local_server.ensure_database(cluster, local_server.DATABASE_NAME)
     except EmbeddedError as error:
         raise SignInError(
             SignInProblem.UNREACHABLE,
@@ -187,7 +195,7 @@ def prepare_embedded(profile: ConnectionProfile) -> str:
     The returned text (folder of the cluster) is for display and holds nothing secret.
     """
     cluster = _start_embedded(profile)
-    return f"{local_server.DATABASE_NAME} in {cluster.root}"
+    return f"{_embedded_database(profile)} in {cluster.root}"
 
 
 def stop_embedded_if_unused() -> None:
@@ -210,7 +218,7 @@ def upgrade_schema(profile: ConnectionProfile) -> None:
             "`factorypulse db upgrade`."
         )
     cluster = _start_embedded(profile)
-    url = cluster.url(local_server.DATABASE_NAME)
+    url = cluster.url(_embedded_database(profile))
     try:
         status = migrate.schema_status(url)
         if status.newer_than_app:
@@ -348,7 +356,8 @@ def sign_in(profile: ConnectionProfile, username: str, password: str) -> Workspa
         raise SignInError(SignInProblem.WRONG_PASSWORD, "Enter your password.")
     if profile.kind == "embedded":
         cluster = _start_embedded(profile)
-        conninfo = cluster.conninfo(local_server.DATABASE_NAME, user=username, password=password)
+        conninfo = cluster.conninfo(_embedded_database(profile), user=username,
+                                    password=password)
     else:
         conninfo = make_conninfo(
             "",

@@ -25,7 +25,7 @@ from factorypulse_desktop.ui.main_window import Area, MainWindow, OrgChoice
 from factorypulse_desktop.ui.pages.placeholder import PlaceholderPage
 from factorypulse_desktop.ui.pages.registry import PAGE_AREAS, PageContext, make_page
 from factorypulse_desktop.ui.palette import SearchPalette
-from factorypulse_desktop.ui.tasks import TaskRunner, TaskState
+from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner, TaskState
 
 if TYPE_CHECKING:
     from factorypulse_desktop.services import auth
@@ -86,6 +86,7 @@ class DesktopApp(QObject):
         self.runner = TaskRunner(self)
         self.bus = ChangeBus(self)
         self.bell: NotificationBell | None = None
+        self.backup_task: TaskHandle | None = None
         self._due_timer = QTimer(self)
         self._due_timer.setInterval(60 * 60 * 1000)
         self._due_timer.timeout.connect(self._check_due)
@@ -251,6 +252,7 @@ class DesktopApp(QObject):
         self.runner.run(functools.partial(_housekeeping, self.workspace, organization_id),
                         on_error=lambda error: log.warning("Housekeeping failed: %s", error))
         self._show_bell(organization_id)
+        self._automatic_backup()
 
     def _show_bell(self, organization_id: uuid.UUID) -> None:
         """The notification bell of the signed-in person, following the organization."""
@@ -281,6 +283,27 @@ class DesktopApp(QObject):
         self.runner.run(functools.partial(notifications.check_due, self.workspace,
                                           self.window.organization.organization_id),
                         on_error=lambda error: log.warning("Due check failed: %s", error))
+        self._automatic_backup()
+
+    def _automatic_backup(self) -> None:
+        """At sign-in and hourly, for administrators: the daily backup when this computer has
+        it switched on (Administration → Backups) and none was made in the last day."""
+        from factorypulse_desktop.domain.enums import Role
+
+        if (self.window is None or self.workspace is None or self.window.role != Role.ADMIN
+                or (self.backup_task is not None and not self.backup_task.done)):
+            return
+        from factorypulse_desktop.services import backups
+
+        profile = self.workspace.profile
+
+        def finished(run: object) -> None:
+            if run is not None:
+                log.info("Automatic backup: %s", run)
+
+        self.backup_task = self.runner.run_long(
+            lambda _state: backups.automatic_backup(profile), on_done=finished,
+            on_error=lambda error: log.warning("Automatic backup failed: %s", error))
 
     def open_palette(self) -> SearchPalette | None:
         window, workspace = self.window, self.workspace

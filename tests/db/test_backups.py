@@ -254,9 +254,10 @@ def test_non_superuser_member_of_backup_role_backs_up_password_never_on_command_
     calls: list[list[str]] = []
     real_run = pgtools.run
 
-    def spy(program: str, args: list[str], secret: str | None = None) -> Any:
+    def spy(program: str, args: list[str], secret: str | None = None,
+            poll: pgtools.Poll | None = None) -> Any:
         calls.append(args)
-        return real_run(program, args, secret)
+        return real_run(program, args, secret, poll)
 
     monkeypatch.setattr(pgtools, "run", spy)
     try:
@@ -281,3 +282,65 @@ def test_restore_refuses_an_existing_target(demo_db: Any, backup: Path) -> None:
     with pytest.raises(UserFacingError) as caught:
         restore_backup(demo_db.owner_url, backup, into=demo_db.name)
     assert "already exists" in str(caught.value)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_cancelled_while_pg_dump_runs_stops_it_and_leaves_nothing(
+        demo_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pgtools, "_POLL_SECONDS", 0.001)  # poll at once, while pg_dump runs
+    told: list[str] = []
+
+    def progress(message: str) -> None:
+        told.append(message)
+        if message.startswith("Writing the backup"):
+            raise _Stop  # what the app's Cancel button does through TaskState.check()
+
+    with pytest.raises(_Stop):
+        create_backup(demo_db.owner_url, tmp_path, progress=progress)
+    assert told[0] == "Preparing the backup"
+    assert list(tmp_path.iterdir()) == []  # no archive, no manifest, no .partial
+
+
+def test_cancelled_verification_records_nothing_and_drops_its_scratch_database(
+        demo_db: Any, backup: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pgtools, "_POLL_SECONDS", 0.001)
+
+    def progress(message: str) -> None:
+        if message.startswith("Trial restore"):
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        verify_backup(demo_db.owner_url, backup, progress=progress)
+    assert not naming.verified_path(backup).exists()  # still "unverified", not "failed"
+    with psycopg.connect(demo_db.cluster.conninfo("postgres")) as conn:
+        scratch = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'fp_verify_%'").fetchone()
+    assert scratch == (0,)
+
+
+def test_automatic_backup_runs_once_a_day_when_switched_on(demo_db: Any, tmp_path: Path) -> None:
+    from factorypulse_desktop.backup.settings import BackupSettings, BackupSettingsStore
+    from factorypulse_desktop.services import backups
+    from factorypulse_desktop.services.profiles import ConnectionProfile
+
+    profile = ConnectionProfile(name="plant", kind="server", host=str(demo_db.cluster.socket_dir),
+                                port=demo_db.cluster.port, database=demo_db.name,
+                                sslmode="disable")
+    store = BackupSettingsStore(tmp_path)
+    folder = tmp_path / "backups"
+    store.save(profile.name, BackupSettings(folder=str(folder), login=demo_db.cluster.superuser))
+    assert backups.automatic_backup(profile, store) is None  # off unless switched on
+    store.save(profile.name, BackupSettings(folder=str(folder), login=demo_db.cluster.superuser,
+                                            automatic=True))
+    run = backups.automatic_backup(profile, store)
+    assert run is not None and run.verification.ok and run.created.parent == folder
+    assert backups.automatic_backup(profile, store) is None  # one a day
+    later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+    second = backups.automatic_backup(profile, store, now=later)
+    assert second is not None and second.verification.ok
+    # Both were made today: the retention policy keeps the day's newest verified one.
+    assert second.pruned == [run.created]
+    assert [b.path for b in listing.list_backups(folder)] == [second.created]

@@ -375,3 +375,12 @@ def test_change_by_someone_else_appears_in_the_open_list_in_place(
         assert resets == [], "rows changed in place, the list was not reset"
     finally:
         live.stop()
+
+
+def test_T_BAK_10_backups_tab_is_flagged_when_no_backup_verified(
+        qtbot: QtBot, setup: Setup) -> None:
+    page = setup.page
+    qtbot.waitUntil(lambda: page.backups_tab.state is not None, timeout=15000)
+    index = page.tabs.indexOf(page.backups_tab)
+    assert page.tabs.tabText(index) == "Backups — needs attention"
+    assert "No backup has been verified yet" in page.tabs.tabToolTip(index)

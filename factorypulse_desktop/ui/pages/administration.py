@@ -1,4 +1,5 @@
-"""The Administration page: people and roles, organization settings, connections on this computer.
+"""The Administration page: people and roles, organization settings, connections on this computer,
+Google Drive and backups.
 
 Every load and save goes through the task runner (no database or file I/O on the GUI thread);
 the database decides what an administrator may do, and its refusals are shown in the page's
@@ -48,6 +49,7 @@ from factorypulse_desktop.services.admin import (
     SettingsConflictError,
 )
 from factorypulse_desktop.services.auth import Workspace
+from factorypulse_desktop.services.backups import BackupsState
 from factorypulse_desktop.services.profiles import ConnectionProfile, ProfileStore
 from factorypulse_desktop.ui import icons, theme
 from factorypulse_desktop.ui.dialogs.person_dialogs import (
@@ -58,6 +60,7 @@ from factorypulse_desktop.ui.dialogs.person_dialogs import (
 )
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.people_model import PeopleTableModel, role_label
+from factorypulse_desktop.ui.pages.backups_tab import BackupsTab
 from factorypulse_desktop.ui.pages.drive_setup import DriveSetupTab
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
@@ -166,7 +169,19 @@ class AdministrationPage(QWidget):
                          self.tr("Connections"))
         self.drive_tab = DriveSetupTab(self._runner, self._workspace, self._organization_id)
         self.tabs.addTab(self.drive_tab, icons.icon("documents", muted), self.tr("Google Drive"))
+        self.backups_tab = BackupsTab(self._runner, self._workspace.profile, self._store)
+        self.backups_tab.sig_state_loaded.connect(self._backups_checked)
+        self.tabs.addTab(self.backups_tab, icons.icon("server", muted), self.tr("Backups"))
         outer.addWidget(self.tabs, 1)
+
+    def _backups_checked(self, state: BackupsState) -> None:
+        """T-BAK-10: stale or failed backups are flagged on the tab, seen from every tab."""
+        index = self.tabs.indexOf(self.backups_tab)
+        color = theme.current().muted if state.health.ok else theme.current().error
+        self.tabs.setTabIcon(index, icons.icon("server", color))
+        self.tabs.setTabText(index, self.tr("Backups") if state.health.ok
+                             else self.tr("Backups — needs attention"))
+        self.tabs.setTabToolTip(index, state.health.message)
 
     def _build_people(self) -> QWidget:
         tab = QWidget()
