@@ -211,6 +211,28 @@ def procurement_screenshots(qt_app: QApplication, app, window) -> None:  # type:
     page.sig_back.emit()
 
 
+def backup_screenshots(qt_app: QApplication, page) -> None:  # type: ignore[no-untyped-def]
+    """Administration → Backups after one "Back up now", and the restore wizard."""
+    from factorypulse_desktop.ui.dialogs.restore_dialog import RestoreDialog
+
+    tab = page.backups_tab
+    page.tabs.setCurrentWidget(tab)
+    wait_until(qt_app, lambda: tab.state is not None)
+    tab.back_up_now()
+    wait_until(qt_app, lambda: tab.task is None and tab.table.rowCount() > 0
+               and tab.table.item(0, 3).text() == "Verified", 180)
+    tab.table.selectRow(0)
+    qt_app.processEvents()
+    save(page, "administration-backups.png")
+    backup = tab.selected_backup()
+    dialog = RestoreDialog(backup, "factory_pulse_restored_copy", page)
+    dialog.understood.setChecked(True)
+    dialog.show()
+    qt_app.processEvents()
+    save(dialog, "restore-dialog.png")
+    dialog.close()
+
+
 def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="fp-shots-"))
     base.chmod(0o711)
@@ -320,6 +342,7 @@ def main() -> int:
         wait_until(qt_app, lambda: page.people_model.rowCount() > 0)  # type: ignore[attr-defined]
         qt_app.processEvents()
         save(page, "administration.png")
+        backup_screenshots(qt_app, page)
         conversation_screenshots(qt_app, app, window)
         procurement_screenshots(qt_app, app, window)
         drive_screenshots(qt_app, app, projects.model.rows()[0].id)

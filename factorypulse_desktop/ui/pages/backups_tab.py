@@ -215,11 +215,14 @@ class BackupsTab(QWidget):
         form.addRow(self.tr("Keep (verified)"), keep)
         self.alert_days = self._spin(1, 366)
         self.alert_days.setSuffix(self.tr(" days"))
+        self.alert_days.setMaximumWidth(120)
         form.addRow(self.tr("Warn when the newest verified backup is older than"),
                     self.alert_days)
-        self.automatic = QCheckBox(self.tr(
-            "Back up automatically once a day while this app is open (for backups when it is "
-            "closed, see the admin guide: cron, Task Scheduler, launchd)"))
+        self.automatic = QCheckBox(
+            self.tr("Back up automatically once a day while the app is open"))
+        self.automatic.setToolTip(self.tr(
+            "For backups while the app is closed, schedule `factorypulse backup create` with "
+            "cron, Task Scheduler or launchd (admin guide, docs/backups.md)."))
         form.addRow("", self.automatic)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
