@@ -347,3 +347,28 @@ def test_cli_round_trip(demo_db: Any, empty_db: Any, tmp_path: Path,
     assert cli.main(["org", "export", "--org", "nope", str(tmp_path / "x.fporg"),
                      "--database-url", demo_db.owner_url]) == cli.EXIT_USAGE
     assert "no organization 'nope'" in capsys.readouterr().err
+
+
+def test_foreign_database_is_refused(empty_db: Any, exported: Path) -> None:
+    with _conn(empty_db) as conn:
+        conn.execute("CREATE TABLE public.invoices (id int PRIMARY KEY)")
+    with pytest.raises(UserFacingError) as caught:
+        import_organization(empty_db.owner_url, exported)
+    assert "not a Factory Pulse database" in str(caught.value)
+    assert migrate.current_revision(empty_db.owner_url) is None
+
+
+def test_export_of_another_schema_is_refused_before_migrating(
+        empty_db: Any, exported: Path) -> None:
+    with zipfile.ZipFile(exported) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    manifest = json.loads(entries[archive.MANIFEST])
+    manifest["schema_revision"] = "20261126_0016"
+    entries[archive.MANIFEST] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(exported, "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
+    with pytest.raises(UserFacingError) as caught:
+        import_organization(empty_db.owner_url, exported)
+    assert "20261126_0016" in str(caught.value) and migrate.head_revision() in str(caught.value)
+    assert migrate.current_revision(empty_db.owner_url) is None

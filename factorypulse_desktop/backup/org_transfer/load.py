@@ -50,6 +50,7 @@ def import_organization(url: str, path: Path) -> Imported:
         current = migrate.current_revision(url)
         migrated = False
         if current is None:
+            _check_really_empty(url)
             # A brand-new database: give it this app's schema, but only when the export has
             # that same schema (otherwise the rows would not fit; refuse before migrating).
             head = migrate.head_revision()
@@ -84,6 +85,21 @@ def import_organization(url: str, path: Path) -> Imported:
                 raise
     result.seconds = time.monotonic() - started
     return result
+
+
+def _check_really_empty(url: str) -> None:
+    """No schema version: only a database without any table is made a Factory Pulse one."""
+    try:
+        with pgtools.connect(url, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') "
+                               "AND relnamespace = 'public'::regnamespace").fetchone()
+    except psycopg.Error as error:
+        raise UserFacingError(
+            f"Could not connect to the database: {archive.driver_message(error)}") from error
+    if row and row[0]:
+        raise UserFacingError(
+            "The target database holds tables but no Factory Pulse schema: it is not a "
+            f"Factory Pulse database. Import into an empty or a Factory Pulse database. {_NOTHING}")
 
 
 def _load(conn: psycopg.Connection[Any], zipped: zipfile.ZipFile, manifest: dict[str, Any],
