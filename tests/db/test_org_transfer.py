@@ -307,11 +307,16 @@ def test_login_of_another_person_is_refused(
         assert conn.execute("SELECT count(*) FROM organizations").fetchone() == (1,)
 
 
-def test_person_login_can_neither_export_nor_import(demo_db: Any, tmp_path: Path) -> None:
+def test_person_login_can_neither_export_nor_import(
+        demo_db: Any, holding_b: Any, exported: Path, tmp_path: Path) -> None:
     with pytest.raises(UserFacingError) as caught:
         export_organization(demo_db.url_for("acme.admin"), "acme", tmp_path / "a.fporg")
     assert "acme.admin cannot export" in str(caught.value)
-    assert list(tmp_path.iterdir()) == []
+    assert not (tmp_path / "a.fporg").exists()
+    with pytest.raises(UserFacingError) as caught:
+        import_organization(holding_b.url_for("globex.admin"), exported)
+    assert "globex.admin cannot import" in str(caught.value)
+    assert "superuser" in str(caught.value)
 
 
 def test_every_table_is_classified(migrated_db: Any) -> None:

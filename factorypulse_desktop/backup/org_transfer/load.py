@@ -47,6 +47,9 @@ def import_organization(url: str, path: Path) -> Imported:
     with archive.open_checked(path) as (zipped, manifest):
         revision = str(manifest["schema_revision"])
         org = manifest["organization"]
+        # The rights first: a login that may not import must not even migrate an empty target.
+        with _connect(url, autocommit=True) as probe:
+            _check_rights(probe)
         current = migrate.current_revision(url)
         migrated = False
         if current is None:
@@ -67,12 +70,7 @@ def import_organization(url: str, path: Path) -> Imported:
                 f"version {current}. Bring both to the same version (`factorypulse db upgrade`)"
                 f" and export again. {_NOTHING}")
         result = Imported(org["slug"], org["name"], revision, migrated)
-        try:
-            conn = pgtools.connect(url)
-        except psycopg.Error as error:
-            raise UserFacingError(
-                f"Could not connect to the database: {archive.driver_message(error)}") from error
-        with conn:  # one transaction; leaving `with` commits
+        with _connect(url) as conn:  # one transaction; leaving `with` commits
             try:
                 _load(conn, zipped, manifest, result)
             except psycopg.Error as error:
@@ -87,15 +85,19 @@ def import_organization(url: str, path: Path) -> Imported:
     return result
 
 
-def _check_really_empty(url: str) -> None:
-    """No schema version: only a database without any table is made a Factory Pulse one."""
+def _connect(url: str, autocommit: bool = False) -> psycopg.Connection[Any]:
     try:
-        with pgtools.connect(url, autocommit=True) as conn:
-            row = conn.execute("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') "
-                               "AND relnamespace = 'public'::regnamespace").fetchone()
+        return pgtools.connect(url, autocommit=autocommit)
     except psycopg.Error as error:
         raise UserFacingError(
             f"Could not connect to the database: {archive.driver_message(error)}") from error
+
+
+def _check_really_empty(url: str) -> None:
+    """No schema version: only a database without any table is made a Factory Pulse one."""
+    with _connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p') "
+                           "AND relnamespace = 'public'::regnamespace").fetchone()
     if row and row[0]:
         raise UserFacingError(
             "The target database holds tables but no Factory Pulse schema: it is not a "
