@@ -377,3 +377,20 @@ def test_export_of_another_schema_is_refused_before_migrating(
         import_organization(empty_db.owner_url, exported)
     assert "20261126_0016" in str(caught.value) and migrate.head_revision() in str(caught.value)
     assert migrate.current_revision(empty_db.owner_url) is None
+
+
+def test_person_of_both_organizations_is_kept_and_gets_the_membership(
+        demo_db: Any, holding_b: Any, tmp_path: Path) -> None:
+    engine = make_engine(demo_db.owner_url)
+    try:
+        with engine.begin() as connection:
+            acme_org = people.find_organization(connection, "acme")
+            people.add_membership(connection, acme_org, "globex.qa", Role.QA)
+    finally:
+        engine.dispose()
+    path = tmp_path / "acme.fporg"
+    export_organization(demo_db.owner_url, "acme", path)
+    done = import_organization(holding_b.owner_url, path)
+    assert done.persons_shared == ["globex.qa"]
+    assert "globex.qa" not in done.logins_reused + done.logins_created
+    _assert_same_org(demo_db, holding_b, str(acme_org.id))
