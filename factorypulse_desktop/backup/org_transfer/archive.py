@@ -113,6 +113,9 @@ def open_checked(path: Path) -> Iterator[tuple[zipfile.ZipFile, dict[str, Any]]]
             raise UserFacingError(
                 f"{path.name} was written in export format {manifest.get('format_version')}; "
                 f"this Factory Pulse reads format {FORMAT_VERSION}. Nothing was imported.")
+        if not {"schema_revision", "organization", "tables"} <= manifest.keys() \
+                or not isinstance(manifest["tables"], dict):
+            raise _damaged(path, "its manifest is incomplete")
         for table, entry in manifest["tables"].items():
             digest = Digest()
             try:

@@ -70,17 +70,13 @@ def import_organization(url: str, path: Path) -> Imported:
                 f"version {current}. Bring both to the same version (`factorypulse db upgrade`)"
                 f" and export again. {_NOTHING}")
         result = Imported(org["slug"], org["name"], revision, migrated)
-        with _connect(url) as conn:  # one transaction; leaving `with` commits
-            try:
+        try:
+            # One transaction: leaving `with` commits, any exception rolls everything back.
+            with _connect(url) as conn:
                 _load(conn, zipped, manifest, result)
-            except psycopg.Error as error:
-                conn.rollback()
-                raise UserFacingError(
-                    f"The import stopped: {archive.driver_message(error)}. {_NOTHING}"
-                ) from error
-            except BaseException:
-                conn.rollback()
-                raise
+        except psycopg.Error as error:
+            raise UserFacingError(
+                f"The import stopped: {archive.driver_message(error)}. {_NOTHING}") from error
     result.seconds = time.monotonic() - started
     return result
 
