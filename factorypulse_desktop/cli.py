@@ -69,6 +69,9 @@ def _build_parser() -> argparse.ArgumentParser:
     org_create.add_argument("--name", required=True, help="full name")
     _add_url(org_create)
     org_create.set_defaults(handler=_org_create)
+    from factorypulse_desktop.backup.org_commands import add_commands as add_org_commands
+
+    add_org_commands(org, _add_url, _org_transfer)
 
     person = commands.add_parser("person", help="people").add_subparsers(
         title="person commands", metavar="ACTION", required=True
@@ -281,6 +284,13 @@ def _backup(args: argparse.Namespace) -> int:
                "restore": backup.run_restore}
     with _owner_url(args) as url:
         return runners[args.backup_action](url, args)
+
+
+def _org_transfer(args: argparse.Namespace) -> int:
+    from factorypulse_desktop.backup import org_commands
+
+    with _owner_url(args) as url, _translated_errors():
+        return org_commands.run(url, args)
 
 
 def _launch_gui(args: argparse.Namespace) -> int:
