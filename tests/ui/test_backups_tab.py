@@ -23,6 +23,7 @@ from support import off_gui
 from factorypulse_desktop.backup import naming
 from factorypulse_desktop.backup.restore import drop_database
 from factorypulse_desktop.backup.settings import BackupSettings, BackupSettingsStore
+from factorypulse_desktop.services import document_files
 from factorypulse_desktop.services.auth import ConnectionProfile, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
@@ -130,7 +131,7 @@ def test_T_BAK_10_a_stale_or_failed_drill_is_a_visible_alert(
 
 
 def test_back_up_now_verifies_then_restore_into_a_new_database_and_sign_in_to_it(
-        qtbot: QtBot, setup: Setup, demo_db: Any) -> None:
+        qtbot: QtBot, setup: Setup, demo_db: Any, tmp_path: Path) -> None:
     tab = setup.tab
     assert tab.health.property("alert") is True  # nothing verified yet
     qtbot.mouseClick(tab.backup_button, Qt.MouseButton.LeftButton)
@@ -160,22 +161,36 @@ def test_back_up_now_verifies_then_restore_into_a_new_database_and_sign_in_to_it
         added = [p for p in off_gui(setup.profiles.load) if p.database == target]
         assert len(added) == 1 and added[0].host == setup.profile.host
 
-        def what_acme_admin_sees(profile: ConnectionProfile) -> tuple[int, int, int]:
+        def what_acme_admin_sees(profile: ConnectionProfile, folder: Path
+                                 ) -> tuple[tuple[int, ...], bytes]:
             workspace = sign_in(profile, "acme.admin", PASSWORD)  # logins are cluster-wide
             try:
-                def counts(conn: Any) -> tuple[int, int, int]:
-                    return tuple(int(conn.execute(text(f"SELECT count(*) FROM {table}"))
-                                     .scalar_one())
-                                 for table in ("projects", "documents", "blob_chunks"))
+                org = workspace.identity.memberships[0].organization_id
 
-                return workspace.read(counts)
+                def counts(conn: Any) -> tuple[tuple[int, ...], Any]:
+                    found = tuple(int(conn.execute(text(f"SELECT count(*) FROM {table}"))
+                                      .scalar_one())
+                                  for table in ("projects", "documents", "blob_chunks"))
+                    largest = conn.execute(text(
+                        "SELECT d.id FROM documents d JOIN document_versions v ON "
+                        "v.document_id = d.id AND v.is_current JOIN storage_objects o ON "
+                        "o.id = v.storage_object_id ORDER BY o.size DESC, d.id LIMIT 1")
+                    ).scalar_one()
+                    return found, largest
+
+                found, document = workspace.read(counts)
+                folder.mkdir()
+                saved = document_files.download(workspace, org, document, folder)
+                return found, saved.read_bytes()
             finally:
                 workspace.close()
 
-        restored = off_gui(lambda: what_acme_admin_sees(added[0]))
-        original = off_gui(lambda: what_acme_admin_sees(setup.profile))
-        # Projects, documents and the files' bytes: all back, as the person saw them.
-        assert restored == original and min(original) > 0
+        restored = off_gui(lambda: what_acme_admin_sees(added[0], tmp_path / "restored"))
+        original = off_gui(lambda: what_acme_admin_sees(setup.profile, tmp_path / "original"))
+        # Projects, documents and the files' bytes: all back, as the person saw them, and a
+        # file downloaded from the restored database is the very same file.
+        assert restored[0] == original[0] and min(original[0]) > 0
+        assert restored[1] == original[1] and len(original[1]) > 0
     finally:
         off_gui(lambda: drop_database(demo_db.owner_url, target))
 
