@@ -289,7 +289,8 @@ def embedded_on_test_cluster(pg_cluster: EmbeddedCluster, monkeypatch: pytest.Mo
 
     def use(database: str) -> ConnectionProfile:
         monkeypatch.setattr(local_server, "DATABASE_NAME", database)
-        return ConnectionProfile(name="Here", kind="embedded", embedded_profile="test")
+        return ConnectionProfile(name="Here", kind="embedded", embedded_profile="test",
+                                 database=database)
 
     return use
 
@@ -304,6 +305,26 @@ def test_embedded_sign_in(demo_db: Any, embedded_on_test_cluster: Any) -> None:
             assert conn.execute(text("SELECT current_database()")).scalar_one() == demo_db.name
     assert demo_db.cluster.is_running()  # signing out leaves the server running
     expect_problem(profile, "globex.admin", "wrong-password", SignInProblem.WRONG_PASSWORD)
+
+
+def test_embedded_profile_switched_to_a_restored_database(
+        demo_db: Any, pg_cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restore adds a profile naming its new database: sign-in goes there, and a database
+    that is gone is reported, never made anew (only the app's own database is)."""
+    monkeypatch.setattr(local_server, "_shared", {})
+    monkeypatch.setattr(local_server, "embedded_cluster", lambda _profile: pg_cluster)
+    restored = ConnectionProfile(name="Here - restored", kind="embedded",
+                                 embedded_profile="test", database=demo_db.name)
+    with sign_in(restored, "acme.admin", PASSWORD) as workspace, \
+            workspace.transaction() as conn:
+        assert conn.execute(text("SELECT current_database()")).scalar_one() == demo_db.name
+    gone = ConnectionProfile(name="Here - gone", kind="embedded", embedded_profile="test",
+                             database="restored_and_dropped")
+    error = expect_problem(gone, "acme.admin", PASSWORD, SignInProblem.SCHEMA_MISSING)
+    assert "restored_and_dropped" in str(error)
+    with psycopg.connect(pg_cluster.conninfo("postgres")) as admin:
+        assert admin.execute("SELECT 1 FROM pg_database WHERE datname = "
+                             "'restored_and_dropped'").fetchone() is None
 
 
 def test_embedded_schema_older_can_be_upgraded_by_the_app(
