@@ -17,12 +17,13 @@ from typing import Any
 import psycopg
 
 from factorypulse_desktop.backup import catalog, files, naming, pgtools
+from factorypulse_desktop.backup import snapshot as snapshot_of
+from factorypulse_desktop.backup.snapshot import BACKUP_ROLE
 from factorypulse_desktop.domain.errors import UserFacingError
 
 Progress = Callable[[str], None]
 """Told what is happening, about four times a second; raising from it cancels the backup."""
 
-BACKUP_ROLE = "fp_backup"
 _KIND_FLAGS = {"complete": [], "schema": ["--schema-only"], "data": ["--data-only"]}
 
 
@@ -55,7 +56,7 @@ def create_backup(url: str, folder: Path, kind: str = "complete",
     with conn:
         server_version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
         pgtools.check_dump_version(dump_version, server_version)
-        _become_backup_role(conn)
+        snapshot_of.begin_as_backup_role(conn, "cannot make backups")
         snapshot = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])  # type: ignore[index]
         counts = catalog.row_counts(conn)
         expected = catalog.expectations(conn)
@@ -95,18 +96,3 @@ def _written(temp: Path) -> str:
     except OSError:
         size = 0
     return f"Writing the backup: {size / 1_048_576:.1f} MB so far"
-
-
-def _become_backup_role(conn: psycopg.Connection[Any]) -> None:
-    """T-BAK-06: only a login that may act as fp_backup (it bypasses RLS) makes a backup."""
-    user = conn.info.user
-    allowed = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) "
-        "AND pg_has_role(current_user, %s, 'MEMBER')", (BACKUP_ROLE, BACKUP_ROLE)).fetchone()
-    if not allowed or not allowed[0]:
-        raise UserFacingError(
-            f"{user} cannot make backups: a person's login sees only its own organization "
-            "(row-level security), so its backup would be incomplete. Run the backup with the "
-            f"database owner's or an administrator's connection (a member of {BACKUP_ROLE}).")
-    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    conn.execute(f"SET LOCAL ROLE {BACKUP_ROLE}")

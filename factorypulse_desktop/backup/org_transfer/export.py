@@ -20,9 +20,8 @@ import psycopg
 from factorypulse_desktop import __version__
 from factorypulse_desktop.backup import files, pgtools
 from factorypulse_desktop.backup.org_transfer import archive, tables
+from factorypulse_desktop.backup.snapshot import begin_as_backup_role
 from factorypulse_desktop.domain.errors import UserFacingError
-
-BACKUP_ROLE = "fp_backup"
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,4 @@ def export_organization(url: str, slug: str, path: Path,
 
 def _begin_snapshot(conn: psycopg.Connection[Any]) -> None:
     """Read everything as fp_backup in one read-only snapshot (as `backup create` does)."""
-    allowed = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) "
-        "AND pg_has_role(current_user, %s, 'MEMBER')", (BACKUP_ROLE, BACKUP_ROLE)).fetchone()
-    if not allowed or not allowed[0]:
-        raise UserFacingError(
-            f"{conn.info.user} cannot export an organization: a person's login sees only part "
-            "of the data (row-level security), so the export would be incomplete. Use the "
-            f"database owner's or an administrator's connection (a member of {BACKUP_ROLE}).")
-    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    conn.execute(f"SET LOCAL ROLE {BACKUP_ROLE}")
+    begin_as_backup_role(conn, "cannot export an organization")
