@@ -64,6 +64,7 @@ from factorypulse_desktop.ui.pages.backups_tab import BackupsTab
 from factorypulse_desktop.ui.pages.drive_setup import DriveSetupTab
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
+from factorypulse_desktop.ui.widgets.forms import muted_label
 
 __all__ = ["AdministrationPage"]
 
@@ -102,13 +103,6 @@ def _searchable(box: QComboBox) -> None:
 def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("font-weight: 600; font-size: 11pt;")
-    return label
-
-
-def _muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("muted")
-    label.setWordWrap(True)
     return label
 
 
@@ -152,7 +146,7 @@ class AdministrationPage(QWidget):
         heading = QLabel(self.tr("Administration"))
         heading.setObjectName("pageTitle")
         outer.addWidget(heading)
-        self.subtitle = _muted("")
+        self.subtitle = muted_label("")
         outer.addWidget(self.subtitle)
         self._update_subtitle()
         self.banner = Banner()
@@ -196,7 +190,7 @@ class AdministrationPage(QWidget):
         self.people_filter.setMinimumWidth(260)
         self.people_filter.setMaximumWidth(340)
         bar.addWidget(self.people_filter, 1)
-        self.people_count = _muted(self.tr("Loading people…"))
+        self.people_count = muted_label(self.tr("Loading people…"))
         self.people_count.setWordWrap(False)
         bar.addWidget(self.people_count)
         bar.addStretch(1)
@@ -290,7 +284,7 @@ class AdministrationPage(QWidget):
         _searchable(self.locale_box)
         for label, code in _locale_choices():
             self.locale_box.addItem(label, code)
-        self.format_preview = _muted("")
+        self.format_preview = muted_label("")
         self.format_preview.setWordWrap(False)
         add_form_row(form, self.tr("Name"), self.name_edit)
         add_form_row(form, self.tr("Time zone"), self.timezone_box)
@@ -324,7 +318,8 @@ class AdministrationPage(QWidget):
 
         layout.addSpacing(4)
         layout.addWidget(_section(self.tr("Holidays")))
-        layout.addWidget(_muted(self.tr("Days the shop is closed besides its usual days off.")))
+        layout.addWidget(muted_label(
+            self.tr("Days the shop is closed besides its usual days off.")))
         add_row = QHBoxLayout()
         add_row.setSpacing(8)
         self.holiday_date = QDateEdit()
@@ -365,7 +360,7 @@ class AdministrationPage(QWidget):
         layout.addSpacing(4)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
-        self.settings_status = _muted("")
+        self.settings_status = muted_label("")
         buttons.addWidget(self.settings_status, 1)
         self.revert_button = QPushButton(self.tr("Discard changes"))
         self.save_button = QPushButton(self.tr("Save settings"))
@@ -388,14 +383,14 @@ class AdministrationPage(QWidget):
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(0, SPACING, 0, 0)
         layout.setSpacing(SPACING)
-        layout.addWidget(_muted(self.tr(
+        layout.addWidget(muted_label(self.tr(
             "The databases this computer can sign in to, for every person who uses it. "
             "Passwords are never written in these settings: “Remember my password” keeps "
             "them only in this computer's secure keyring, and removing a connection forgets "
             "its remembered password too.")))
         bar = QHBoxLayout()
         bar.setSpacing(8)
-        self.profiles_count = _muted("")
+        self.profiles_count = muted_label("")
         self.profiles_count.setWordWrap(False)
         bar.addWidget(self.profiles_count)
         bar.addStretch(1)

@@ -49,7 +49,7 @@ from factorypulse_desktop.ui import theme
 from factorypulse_desktop.ui.dialogs.restore_dialog import RestoreDialog
 from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner, TaskState, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
-from factorypulse_desktop.ui.widgets.forms import add_form_row
+from factorypulse_desktop.ui.widgets.forms import add_form_row, muted_label
 
 _STATUS_TEXT = {"verified": "Verified", "unverified": "Not verified yet", "failed": "Failed",
                 "no manifest": "No manifest"}
@@ -106,7 +106,7 @@ class BackupsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(10)
-        layout.addWidget(self._muted(self.tr(
+        layout.addWidget(muted_label(self.tr(
             "A backup is a complete copy of this database — every organization, person, "
             "project and stored file — written by this computer into the folder below. Each "
             "new backup is checked by restoring it into a scratch database; only a backup that "
@@ -121,7 +121,7 @@ class BackupsTab(QWidget):
         layout.addWidget(self.health)
         layout.addLayout(self._build_connection())
         folder_row = QHBoxLayout()
-        self.folder_label = self._muted("")
+        self.folder_label = muted_label("")
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.change_folder_button = QPushButton(self.tr("Change folder…"))
         self.change_folder_button.clicked.connect(self.choose_folder)
@@ -152,11 +152,11 @@ class BackupsTab(QWidget):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox(self.tr("Remember the password in this computer's keyring"))
         if self._profile.is_embedded:
-            form.addRow(self._muted(self.tr(
+            form.addRow(muted_label(self.tr(
                 "The database on this computer is backed up with this computer's own "
                 "administrator account: nothing to set up.")))
             return form
-        form.addRow(self._muted(self.tr(
+        form.addRow(muted_label(self.tr(
             "A shared server is backed up with its owner's login or another member of "
             "fp_backup (ask the server's administrator). A person's own login cannot: it sees "
             "only its organization.")))
@@ -189,7 +189,7 @@ class BackupsTab(QWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 0)  # pg_dump and pg_restore do not say how far they are
         self.progress_bar.setMaximumWidth(180)
-        self.progress_label = self._muted("")
+        self.progress_label = muted_label("")
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.progress_bar)
@@ -237,14 +237,6 @@ class BackupsTab(QWidget):
         spin = QSpinBox()
         spin.setRange(low, high)
         return spin
-
-    @staticmethod
-    def _muted(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setObjectName("muted")
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        return label
 
     # --- loading --------------------------------------------------------------------------
     def reload(self) -> None:

@@ -73,7 +73,7 @@ from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
 from factorypulse_desktop.ui.widgets.banner import Banner
 from factorypulse_desktop.ui.widgets.documents_panel import DocumentsPanel
-from factorypulse_desktop.ui.widgets.forms import add_form_row
+from factorypulse_desktop.ui.widgets.forms import add_form_row, muted_label
 from factorypulse_desktop.ui.widgets.messages_panel import MessagesPanel
 from factorypulse_desktop.ui.widgets.production_panel import ProductionPanel
 from factorypulse_desktop.ui.widgets.purchase_orders_panel import PurchaseOrdersPanel
@@ -149,14 +149,6 @@ def _section(text: str) -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)  # may hold a stage's name
     label.setStyleSheet("font-weight: 600; font-size: 11pt;")
-    return label
-
-
-def _muted(text: str = "", *, wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # may hold names people typed
-    label.setObjectName("muted")
-    label.setWordWrap(wrap)
     return label
 
 
@@ -349,8 +341,8 @@ class StepRow(QFrame):
                        if step.assignee_name else self.tr("Unassigned"))
         if step.completed_by_name and step.status in ("completed", "skipped"):
             details.append(self.tr("by {name}").format(name=step.completed_by_name))
-        self.detail_label = _muted(" · ".join(details))  # wraps: the details card keeps its room
-        self.detail_label.setTextFormat(Qt.TextFormat.PlainText)
+        # Wraps: the details card keeps its room.
+        self.detail_label = muted_label(" · ".join(details))
         text.addWidget(self.detail_label)
         layout.addLayout(text, 1)
 
@@ -592,7 +584,7 @@ class ProjectPage(QWidget):
 
         header = QVBoxLayout()
         header.setSpacing(4)
-        self.number_label = _muted(wrap=False)
+        self.number_label = muted_label(wrap=False)
         self.number_label.setTextFormat(Qt.TextFormat.PlainText)
         header.addWidget(self.number_label)
         self.title_label = _plain(self.tr("Loading project…"), wrap=True)
@@ -605,7 +597,7 @@ class ProjectPage(QWidget):
         self.status_chip = _chip("", colors.ok)
         self.priority_chip = _chip("", colors.accent)
         self.archived_chip = _chip(self.tr("Archived"), colors.muted)
-        self.days_label = _muted(wrap=False)
+        self.days_label = muted_label(wrap=False)
         self.due_label = _plain()
         for widget in (self.customer_label, self.status_chip, self.priority_chip,
                        self.archived_chip, self.days_label, self.due_label):
@@ -681,7 +673,7 @@ class ProjectPage(QWidget):
         steps_card, steps_layout = _card()
         self.steps_heading = _section(self.tr("Steps"))
         steps_layout.addWidget(self.steps_heading)
-        self.steps_hint = _muted()
+        self.steps_hint = muted_label()
         steps_layout.addWidget(self.steps_hint)
         self.steps_box = QVBoxLayout()
         self.steps_box.setSpacing(0)
@@ -698,10 +690,10 @@ class ProjectPage(QWidget):
         heading = QHBoxLayout()
         heading.addWidget(_section(self.tr("Details")))
         heading.addStretch(1)
-        self.version_label = _muted(wrap=False)
+        self.version_label = muted_label(wrap=False)
         heading.addWidget(self.version_label)
         details.addLayout(heading)
-        self.edit_hint = _muted()
+        self.edit_hint = muted_label()
         self.edit_hint.hide()
         details.addWidget(self.edit_hint)
         form = QFormLayout()
@@ -759,7 +751,7 @@ class ProjectPage(QWidget):
         details.addLayout(form)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
-        self.save_status = _muted(wrap=False)
+        self.save_status = muted_label(wrap=False)
         buttons.addWidget(self.save_status, 1)
         self.revert_button = QPushButton(self.tr("Revert"))
         self.save_button = QPushButton(self.tr("Save"))
@@ -806,7 +798,7 @@ class ProjectPage(QWidget):
         layout.setContentsMargins(0, SPACING, 0, 0)
         layout.setSpacing(SPACING)
         bar = QHBoxLayout()
-        self.people_hint = _muted(self.tr("The people working on this project."), wrap=False)
+        self.people_hint = muted_label(self.tr("The people working on this project."), wrap=False)
         bar.addWidget(self.people_hint)
         bar.addStretch(1)
         self.remove_person_button = QPushButton(self.tr("Remove"))
@@ -829,7 +821,7 @@ class ProjectPage(QWidget):
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(0, SPACING, 0, 0)
         layout.setSpacing(SPACING)
-        layout.addWidget(_muted(self.tr("Every stage change, newest first. The database "
+        layout.addWidget(muted_label(self.tr("Every stage change, newest first. The database "
                                         "writes this history itself.")))
         self.history_table = self._table(
             [self.tr("When"), self.tr("Move"), self.tr("Reason"), self.tr("Comment"),
@@ -1114,10 +1106,10 @@ class ProjectPage(QWidget):
             self.step_rows.append(row)
             self.steps_box.addWidget(row)
         if not current:
-            self.steps_box.addWidget(_muted(self.tr("This stage has no steps.")))
+            self.steps_box.addWidget(muted_label(self.tr("This stage has no steps.")))
         others = [s for s in d.stages if s.id != d.stage.id and d.steps_of(s.id)]
         if others:
-            self.other_steps_box.addWidget(_muted(self.tr("Other stages this project has been "
+            self.other_steps_box.addWidget(muted_label(self.tr("Other stages this project has been "
                                                           "in:")))
         for stage in others:
             steps = d.steps_of(stage.id)

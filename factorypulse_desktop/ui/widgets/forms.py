@@ -15,3 +15,13 @@ def add_form_row(form: QFormLayout, text: str, field: QWidget) -> QLabel:
     label.setBuddy(field)
     form.addRow(label, field)
     return label
+
+
+def muted_label(text: str = "", *, wrap: bool = True) -> QLabel:
+    """Secondary text in the muted colour (theme: objectName "muted"); plain text always,
+    since it may hold names people typed."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setObjectName("muted")
+    label.setWordWrap(wrap)
+    return label
