@@ -26,10 +26,10 @@ def test_import_into_new_organization(demo_db: Any) -> None:
     report = run(engine, FIXTURES, None, dry_run=False)
     assert report.organization == "precision-works"
     assert report.complete_is_schema_only
-    assert report.created["persons"] == 3
+    assert report.created["persons"] == 4  # three internal, one supplier tied to its company
     assert report.created["contacts"] == 2
     assert report.created["projects"] == 2
-    assert report.already["workflow_stages"] == 2 and report.created["workflow_stages"] == 1
+    assert report.already["workflow_stages"] == 2 and report.created["workflow_stages"] == 2
     assert report.created["documents"] == 1 and report.created["document_versions"] == 2
     assert report.created["project_stage_history"] == 2
     reasons = " | ".join(r for _, _, r in report.skipped)
@@ -51,13 +51,29 @@ def test_import_into_new_organization(demo_db: Any) -> None:
     engine.dispose()
 
 
+def _versions(db: Any) -> dict[str, int]:
+    """The sum of the row versions of each table that has one: any UPDATE raises it."""
+    with owner_conn(db) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND column_name = 'version'").fetchall()]
+        return {t: conn.execute(  # type: ignore[index]
+            f'SELECT coalesce(sum(version), 0) FROM "{t}"').fetchone()[0] for t in tables}
+
+
 def test_second_run_and_dry_run_change_nothing(demo_db: Any) -> None:
     engine = _engine(demo_db.owner_url)
-    run(engine, FIXTURES, None, dry_run=False)
-    before = _counts(demo_db)
+    first = run(engine, FIXTURES, None, dry_run=False)
+    before, versions = _counts(demo_db), _versions(demo_db)
     again = run(engine, FIXTURES, None, dry_run=False)
     assert sum(again.created.values()) == 0 and again.passwords == []
+    assert sum(again.updated.values()) == 0 and again.notes == []
+    for table in set(first.created) | set(first.already) | set(first.updated):
+        seen = first.created[table] + first.already[table] + first.updated[table]
+        assert again.already[table] == seen, table
+    assert again.already["project_sub_stage_progress"] == 3  # two filled in, one inserted
     assert _counts(demo_db) == before
+    assert _versions(demo_db) == versions, "the second run updated rows"
     engine.dispose()
 
 
@@ -66,6 +82,7 @@ def test_dry_run_changes_nothing(demo_db: Any) -> None:
     engine = _engine(demo_db.owner_url)
     report = run(engine, FIXTURES, None, dry_run=True)
     assert report.created["projects"] == 2 and report.passwords == []
+    assert report.created["reviews"] == 2 and report.updated["project_sub_stage_progress"] == 2
     assert _counts(demo_db) == before
     engine.dispose()
 
