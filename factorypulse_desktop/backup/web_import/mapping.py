@@ -2,17 +2,16 @@
 
 A column mapped to None is known and dropped on purpose; a column not listed is unknown and is
 reported. `refs` name the old table an id column points to; a row whose required parent is not
-in the backup is skipped.
+in the backup is skipped. What a column copy cannot do is in extras.py.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from factorypulse_desktop.backup.web_import import extras
+from factorypulse_desktop.backup.web_import.extras import Extra, Row
 from factorypulse_desktop.domain.enums import (
     ApprovalPriority,
     ApprovalStatus,
@@ -22,19 +21,7 @@ from factorypulse_desktop.domain.enums import (
     ProjectStatus,
 )
 
-Row = dict[str, str | None]
-
-
-class Refs(Protocol):
-    """What an `extra` may ask the import about other rows."""
-
-    def ref(self, table: str, old: str | None) -> uuid.UUID | None: ...
-
-    def entity(self, old: str | None) -> tuple[str, uuid.UUID] | None: ...
-
-
-# Fills in what a plain column copy cannot; returns a reason to skip the row, or None.
-Extra = Callable[[Row, dict[str, Any], Refs], str | None]
+__all__ = ["TABLES", "Row", "TableMap"]
 
 
 @dataclass(frozen=True)
@@ -60,22 +47,26 @@ def _dropped(*names: str) -> dict[str, str | None]:
     return dict.fromkeys(names)
 
 
-def _not_in_backup(row: Row, values: dict[str, Any], _refs: Refs) -> None:
-    """The web backups never held file bytes: say so, and keep where the file was."""
-    values["metadata"] = {
-        "content_in_backup": False,
-        "original_storage_path": row.get("file_path"),
-        "imported_from": "factory-pulse-web",
-    }
-
-
-def _document(row: Row, values: dict[str, Any], refs: Refs) -> None:
-    _not_in_backup(row, values, refs)
-    values["storage_provider"] = "supabase"
-    values["sync_status"] = "failed"  # nothing to sync: the content is not here
-
+# Value sets of our CHECK constraints (migrations 0003-0014).
+PROGRESS_STATUS = frozenset({"pending", "in_progress", "completed", "skipped", "blocked"})
+ACCESS_ACTIONS = frozenset({"view", "download", "upload", "delete", "share", "comment",
+                            "approve"})
+REVIEW_STATUS = frozenset({"pending", "in_progress", "approved", "rejected",
+                           "revision_requested"})
+RFQ_STATUS = frozenset({"draft", "sent", "viewed", "quoted", "declined", "expired",
+                        "cancelled"})
+QUOTE_STATUS = frozenset({"draft", "submitted", "under_review", "accepted", "rejected",
+                          "expired", "withdrawn"})
+MESSAGE_TYPES = frozenset({"internal", "customer", "supplier", "system"})
+RECIPIENT_TYPES = frozenset({"user", "role", "project", "customer", "supplier"})
+NOTIFICATION_STATUS = frozenset({"unread", "read", "archived"})
+# The old free-text priorities borrowed approval words; ours has four levels.
+PRIORITY_SYNONYMS = {"priority": {"normal": "medium", "urgent": "critical"}}
 
 COMMON = _dropped("id", "organization_id", "created_at", "updated_at")
+# Messages, reviews, logs…: their old time is what a user reads ("sent at"), so it is kept.
+KEPT = _dropped("id", "organization_id", "updated_at") | {"created_at": "created_at"}
+
 
 TABLES: dict[str, TableMap] = {
     "organizations": TableMap("organizations", "organizations", {**COMMON, **_same(
@@ -128,7 +119,7 @@ TABLES: dict[str, TableMap] = {
                     "link_access_count", "link_last_accessed")},
         refs={"project_id": "projects", "uploaded_by": "users", "approved_by": "users"},
         required_refs=frozenset({"project_id"}),
-        extra=_document,
+        extra=extras.document,
     ),
     "document_versions": TableMap(
         "document_versions", "document_versions",
@@ -138,132 +129,9 @@ TABLES: dict[str, TableMap] = {
             "uploaded_at", "is_current"), "metadata": None},
         refs={"document_id": "documents", "uploaded_by": "users"},
         required_refs=frozenset({"document_id"}),
-        extra=_not_in_backup,
+        extra=extras.not_in_backup,
     ),
-}
 
-# Our entity names (activity, approvals, notifications) of the old tables we import.
-ENTITY_NAMES = {
-    "projects": "project", "documents": "document", "contacts": "contact",
-    "supplier_rfqs": "supplier_rfq", "supplier_quotes": "supplier_quote", "reviews": "review",
-    "messages": "message", "approvals": "approval", "users": "person",
-    "workflow_stages": "workflow_stage", "workflow_sub_stages": "workflow_sub_stage",
-    "project_sub_stage_progress": "project_step", "document_versions": "document_version",
-}
-# What our approvals can point at (fp_private.entity_version knows their versions).
-APPROVABLE = frozenset({"project", "document", "supplier_rfq", "contact", "project_step"})
-
-# Value sets of our CHECK constraints (migrations 0003-0014).
-PROGRESS_STATUS = frozenset({"pending", "in_progress", "completed", "skipped", "blocked"})
-ACCESS_ACTIONS = frozenset({"view", "download", "upload", "delete", "share", "comment",
-                            "approve"})
-REVIEW_STATUS = frozenset({"pending", "in_progress", "approved", "rejected",
-                           "revision_requested"})
-RFQ_STATUS = frozenset({"draft", "sent", "viewed", "quoted", "declined", "expired",
-                        "cancelled"})
-QUOTE_STATUS = frozenset({"draft", "submitted", "under_review", "accepted", "rejected",
-                          "expired", "withdrawn"})
-MESSAGE_TYPES = frozenset({"internal", "customer", "supplier", "system"})
-RECIPIENT_TYPES = frozenset({"user", "role", "project", "customer", "supplier"})
-NOTIFICATION_STATUS = frozenset({"unread", "read", "archived"})
-# The old free-text priorities borrowed approval words; ours has four levels.
-PRIORITY_SYNONYMS = {"priority": {"normal": "medium", "urgent": "critical"}}
-# Old review types (department reviews and per-role "stage approvals") → ours and its role.
-REVIEW_ROLES = {"engineering": "engineering", "qa": "qa", "production": "production",
-                "management": "management", "technical": "engineering", "quality": "qa"}
-ACTIONS = {"INSERT": "created", "UPDATE": "updated", "DELETE": "deleted"}
-
-KEPT = _dropped("id", "organization_id", "updated_at") | {"created_at": "created_at"}
-
-
-def _json(value: str | None) -> Any:
-    try:
-        return json.loads(value) if value else None
-    except ValueError:
-        return None
-
-
-def _merged(value: str | None, more: dict[str, Any]) -> dict[str, Any]:
-    old = _json(value)
-    return {**(old if isinstance(old, dict) else {}), **more}
-
-
-def _review(row: Row, values: dict[str, Any], _refs: Refs) -> str | None:
-    old = row.get("review_type") or ""
-    kind = old.removeprefix("stage_approval_")
-    if kind not in REVIEW_ROLES:
-        return f'review_type value "{old}" unknown'
-    values["review_type"] = kind
-    values["reviewer_role"] = REVIEW_ROLES[kind]
-    if kind != old:  # a per-role stage approval: say so, our type names the department only
-        values["metadata"] = _merged(row.get("metadata"), {"web_review_type": old})
-    return None
-
-
-def _message(row: Row, values: dict[str, Any], _refs: Refs) -> str | None:
-    attachments = _json(row.get("attachments"))
-    if attachments:  # file descriptions only: the backup has no file bytes to link
-        values["metadata"] = _merged(row.get("metadata"), {"web_attachments": attachments})
-    return None
-
-
-def _notification(row: Row, values: dict[str, Any], refs: Refs) -> str | None:
-    old = row.get("related_entity_id")
-    found = refs.entity(old)
-    if found is not None:
-        values["related_entity_type"], values["related_entity_id"] = found
-    elif old is not None:  # not imported: keep the old id as information, not as a link
-        values["metadata"] = _merged(row.get("metadata"), {"web_related_entity_id": old})
-    return None
-
-
-def _approval(row: Row, values: dict[str, Any], refs: Refs) -> str | None:
-    found = refs.entity(row.get("entity_id"))
-    if found is None or found[0] not in APPROVABLE:
-        return (f'its {row.get("entity_type")} {row.get("entity_id")} is not in the backup '
-                "or cannot be approved here")
-    values["entity_type"], values["entity_id"] = found
-    if found[0] == "project":
-        values["project_id"] = found[1]
-    approver = {k: row.get(k) for k in ("current_approver_role", "current_approver_department")
-                if row.get(k)}
-    if approver:  # ours routes approvals through steps; keep who was asked as information
-        values["request_metadata"] = _merged(row.get("request_metadata"), approver)
-    if values.get("created_at") is None:
-        values["created_at"] = row.get("requested_at")
-    return None
-
-
-def _access(row: Row, values: dict[str, Any], _refs: Refs) -> str | None:
-    values["created_at"] = row.get("accessed_at")
-    return None
-
-
-def _changes(old_values: str | None, new_values: str | None) -> dict[str, Any] | None:
-    """Our activity format, {field: {old, new}}; fields that did not change are noise."""
-    old, new = _json(old_values), _json(new_values)
-    old = old if isinstance(old, dict) else {}
-    new = new if isinstance(new, dict) else {}
-    diff = {k: {"old": old.get(k), "new": new.get(k)} for k in sorted(old.keys() | new.keys())
-            if old.get(k) != new.get(k)}
-    return diff or None
-
-
-def _activity(row: Row, values: dict[str, Any], refs: Refs) -> str | None:
-    old_type, old_id = row.get("entity_type") or "record", row.get("entity_id")
-    found = refs.entity(old_id)
-    values["entity_type"] = found[0] if found else ENTITY_NAMES.get(old_type, old_type)
-    values["entity_id"] = found[1] if found else None
-    if found is None and old_id is not None:
-        values["metadata"] = _merged(row.get("metadata"), {"web_entity_id": old_id})
-    action = row.get("action") or ""
-    values["action"] = ACTIONS.get(action, action)
-    values["changes"] = _changes(row.get("old_values"), row.get("new_values"))
-    values["occurred_at"] = row.get("created_at")
-    return None
-
-
-TABLES.update({
     "workflow_sub_stages": TableMap(
         "workflow_sub_stages", "workflow_sub_stages",
         {**COMMON, **_same(
@@ -296,7 +164,7 @@ TABLES.update({
         refs={"document_id": "documents", "user_id": "users"},
         required_refs=frozenset({"document_id"}),
         enums={"action": ACCESS_ACTIONS},
-        extra=_access,
+        extra=extras.access,
     ),
     "reviews": TableMap(
         "reviews", "reviews",
@@ -308,7 +176,7 @@ TABLES.update({
         required_refs=frozenset({"project_id"}),
         enums={"status": REVIEW_STATUS, "priority": frozenset(Priority)},
         synonyms=PRIORITY_SYNONYMS,
-        extra=_review,
+        extra=extras.review,
     ),
     "supplier_rfqs": TableMap(
         "supplier_rfqs", "supplier_rfqs",
@@ -345,7 +213,7 @@ TABLES.update({
         enums={"recipient_type": RECIPIENT_TYPES, "message_type": MESSAGE_TYPES,
                "priority": frozenset(Priority)},
         synonyms=PRIORITY_SYNONYMS,
-        extra=_message,
+        extra=extras.message,
     ),
     "notifications": TableMap(
         "notifications", "notifications",
@@ -357,7 +225,7 @@ TABLES.update({
         required_refs=frozenset({"user_id"}),
         enums={"status": NOTIFICATION_STATUS, "priority": frozenset(Priority)},
         synonyms=PRIORITY_SYNONYMS,
-        extra=_notification,
+        extra=extras.notification,
     ),
     "activity_log": TableMap(
         "activity_log", "activity_log",
@@ -366,7 +234,7 @@ TABLES.update({
          **_dropped("entity_type", "entity_id", "action", "old_values", "new_values",
                     "ip_address", "user_agent")},
         refs={"user_id": "users", "project_id": "projects"},
-        extra=_activity,
+        extra=extras.activity,
     ),
     "approvals": TableMap(
         "approvals", "approvals",
@@ -387,7 +255,7 @@ TABLES.update({
         refs={"requested_by": "users", "decided_by": "users", "escalated_to": "users"},
         enums={"approval_type": frozenset(ApprovalType), "status": frozenset(ApprovalStatus),
                "priority": frozenset(ApprovalPriority)},
-        extra=_approval,
+        extra=extras.approval,
     ),
     "approval_history": TableMap(
         "approval_history", "approval_history",
@@ -398,4 +266,4 @@ TABLES.update({
         required_refs=frozenset({"approval_id"}),
         enums={"old_status": frozenset(ApprovalStatus), "new_status": frozenset(ApprovalStatus)},
     ),
-})
+}

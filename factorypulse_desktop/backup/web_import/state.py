@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from factorypulse_desktop.backup.web_import.mapping import ENTITY_NAMES, Row, TableMap
+from factorypulse_desktop.backup.web_import.extras import ENTITY_NAMES
+from factorypulse_desktop.backup.web_import.mapping import Row, TableMap
 
 _NS = uuid.UUID("6f1d2a7e-3c55-4c1e-9a0b-5d0f2f6c9e11")
 
