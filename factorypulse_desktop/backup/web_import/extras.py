@@ -132,7 +132,9 @@ def _changes(old_values: str | None, new_values: str | None) -> dict[str, Any] |
 def activity(row: Row, values: dict[str, Any], refs: Refs) -> str | None:
     old_type, old_id = row.get("entity_type") or "record", row.get("entity_id")
     found = refs.entity(old_id)
-    values["entity_type"] = found[0] if found else ENTITY_NAMES.get(old_type, old_type)
+    # Old logs name tables ("projects") or things ("user"): both become our entity names.
+    named = ENTITY_NAMES.get(old_type) or ENTITY_NAMES.get(f"{old_type}s") or old_type
+    values["entity_type"] = found[0] if found else named
     values["entity_id"] = found[1] if found else None
     if found is None and old_id is not None:
         values["metadata"] = _merged(row.get("metadata"), {"web_entity_id": old_id})

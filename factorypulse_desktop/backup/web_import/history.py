@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
-
 from factorypulse_desktop.backup.web_import.mapping import TABLES, Row
 from factorypulse_desktop.backup.web_import.state import ImportState
 
@@ -40,7 +38,7 @@ def _stage_move(state: ImportState, row: Row) -> None:
         state.report.skip("activity_log", old_id, "missing parent project or stage")
         return
     bypass = row.get("action") == "stage_transition_bypass"
-    created = state.conn.execute(text(
+    accepted, created = state.execute("activity_log", old_id, (
         "INSERT INTO project_stage_history (id, organization_id, project_id, "
         "from_stage_id, to_stage_id, transition, reason, comment, actor_id, occurred_at,"
         " created_at) VALUES (:id, :org, :project, :from_stage, :to_stage, :kind, "
@@ -52,5 +50,6 @@ def _stage_move(state: ImportState, row: Row) -> None:
         "reason": meta.get("bypass_reason") if bypass else meta.get("reason"),
         "comment": meta.get("reason") if bypass else None,
         "actor": state.ref("users", row.get("user_id")), "at": row.get("created_at"),
-    }).scalar_one_or_none()
-    state.report.count("project_stage_history", created is not None)
+    })
+    if accepted:
+        state.report.count("project_stage_history", created is not None)

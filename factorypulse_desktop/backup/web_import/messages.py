@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
-
 from factorypulse_desktop.backup.web_import.mapping import TABLES, Row
 from factorypulse_desktop.backup.web_import.state import ImportState
 
@@ -46,10 +44,13 @@ def _read(state: ImportState, row: Row, message: uuid.UUID) -> None:
     reader = state.ref("users", row.get("recipient_id"))
     if row.get("read_at") is None or reader is None:
         return
-    created = state.conn.execute(text(
+    old_id = row.get("id") or ""
+    accepted, created = state.execute(
+        "messages", old_id,
         "INSERT INTO message_reads (id, organization_id, message_id, person_id, read_at, "
         "created_at) VALUES (:id, :org, :message, :person, :at, :at) "
-        "ON CONFLICT DO NOTHING RETURNING id"), {
-        "id": state.new_id("message_reads", row.get("id") or ""), "org": state.org,
-        "message": message, "person": reader, "at": row.get("read_at")}).scalar_one_or_none()
-    state.report.count("message_reads", created is not None)
+        "ON CONFLICT DO NOTHING RETURNING id", {
+            "id": state.new_id("message_reads", old_id), "org": state.org,
+            "message": message, "person": reader, "at": row.get("read_at")})
+    if accepted:
+        state.report.count("message_reads", created is not None)

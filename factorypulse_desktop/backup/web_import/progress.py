@@ -39,23 +39,26 @@ def import_progress(state: ImportState, rows: list[Row]) -> None:
         else:
             new = existing
             state.ids[_TABLE][old_id] = existing
-            _fill_in(state, existing, values)
+            _fill_in(state, old_id, existing, values)
         if new is not None:
             backup_ids.append(new)
     _note_trigger_rows(state, backup_ids)
 
 
-def _fill_in(state: ImportState, row_id: uuid.UUID, values: dict[str, Any]) -> None:
+def _fill_in(state: ImportState, old_id: str, row_id: uuid.UUID, values: dict[str, Any]
+             ) -> None:
     """Give a trigger-made row the backup's values; an unchanged row is not touched."""
     fields = [f for f in _FIELDS if f in values]
     new = {f: json.dumps(values[f]) if isinstance(values[f], dict) else values[f]
            for f in fields}
     sets = ", ".join(f"{f} = CAST(:{f} AS {_cast(f)})" for f in fields)
     differs = " OR ".join(f"{f} IS DISTINCT FROM CAST(:{f} AS {_cast(f)})" for f in fields)
-    changed = state.conn.execute(
-        text(f"UPDATE project_sub_stage_progress SET {sets} WHERE id = :id AND ({differs}) "
-             "RETURNING id"), {**new, "id": row_id}).scalar_one_or_none()
-    (state.report.updated if changed else state.report.already)[_TABLE] += 1
+    accepted, changed = state.execute(
+        _TABLE, old_id,
+        f"UPDATE project_sub_stage_progress SET {sets} WHERE id = :id AND ({differs}) "
+        "RETURNING id", {**new, "id": row_id})
+    if accepted:
+        (state.report.updated if changed else state.report.already)[_TABLE] += 1
 
 
 def _cast(field: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from factorypulse_desktop.backup.web_import.extras import ENTITY_NAMES
 from factorypulse_desktop.backup.web_import.mapping import Row, TableMap
@@ -121,11 +122,14 @@ class ImportState:
         # Tables with deferrable UNIQUEs (stage orders) take only the id as arbiter; the others
         # skip a row that clashes with any unique key (an RFQ number already used, say).
         arbiter = "(id)" if table.order is not None else ""
-        created = self.conn.execute(
-            text(f"INSERT INTO {table.new} ({columns}) VALUES ({params}) "
-                 f"ON CONFLICT {arbiter} DO NOTHING RETURNING id"),
+        accepted, created = self.execute(
+            table.old, old_id,
+            f"INSERT INTO {table.new} ({columns}) VALUES ({params}) "
+            f"ON CONFLICT {arbiter} DO NOTHING RETURNING id",
             {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in values.items()},
-        ).scalar_one_or_none()
+        )
+        if not accepted:
+            return None
         if created is None and not self._exists(table.new, values["id"]):
             self.report.skip(table.old, old_id, f"{table.new} already has a row with the same "
                              "unique key (number or name)")
@@ -135,6 +139,19 @@ class ImportState:
             self.created_ids[table.old].add(values["id"])
         self.report.count(table.new, created is not None)
         return values["id"]
+
+    def execute(self, table: str, old_id: str, sql: str, params: dict[str, Any]
+                ) -> tuple[bool, Any]:
+        """Run one row's statement in a savepoint: a row our constraints or triggers refuse
+        (blank message, bad colour…) is skipped with the database's reason, not the import."""
+        try:
+            with self.conn.begin_nested():
+                return True, self.conn.execute(text(sql), params).scalar_one_or_none()
+        except DBAPIError as error:
+            diag = getattr(error.orig, "diag", None)
+            reason = getattr(diag, "message_primary", None) or type(error.orig).__name__
+            self.report.skip(table, old_id, f"not accepted by our database: {reason}")
+            return False, None
 
     def _exists(self, table: str, row_id: uuid.UUID) -> bool:
         found = self.conn.execute(text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": row_id})
