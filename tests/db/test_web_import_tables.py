@@ -21,7 +21,7 @@ EXPECTED = {
     "workflow_stages": 4, "workflow_sub_stages": 5, "projects": 2, "documents": 1,
     "document_versions": 2, "document_access_log": 2, "reviews": 2, "supplier_rfqs": 1,
     "supplier_quotes": 1, "messages": 2, "message_reads": 1, "approvals": 1,
-    "approval_history": 1, "notifications": 2, "project_stage_history": 2,
+    "approval_history": 1, "notifications": 2, "project_stage_history": 2, "review_risks": 1,
 }
 # What the new organization holds in the end: our default workflow (8 stages, 30 sub-stages)
 # plus the imported extras; no trigger added notifications, reviews or history of its own.
@@ -65,7 +65,10 @@ def test_review_message_and_thread(imported: Any) -> None:
                         "priority, metadata FROM reviews WHERE comments IS NOT NULL")
     assert review[:5] == ("engineering", "engineering", "approved", "approved",
                           "Wall thickness OK at 4 mm")
-    assert review[5] == "high" and review[6]["web_review_type"] == "stage_approval_engineering"
+    assert review[5] == "high"
+    assert review[6] == {"web_review_type": "stage_approval_engineering", "form_version": 2}
+    assert _one(conn, "SELECT category, severity, description, mitigation FROM review_risks"
+                ) == ("technical", "low", "Thin rib", "Add a fillet")
     assert _one(conn, "SELECT priority FROM reviews WHERE review_type = 'quality'") == (
         "medium",), "the old 'normal' priority is our 'medium'"
     root = _one(conn, "SELECT id, thread_id, content, metadata FROM messages "
@@ -164,6 +167,8 @@ def test_skipped_rows_and_reasons(imported: Any) -> None:
     assert skipped[("reviews", "60000000-0000-4000-8000-000000000003")] == (
         'review_type value "legal" unknown')
     assert skipped[("reviews", "-")] == 'unknown column "risk_score" ignored'
+    assert skipped[("reviews (risk)", "60000000-0000-4000-8000-000000000001#2")] == (
+        'risk category value "legal" unknown')
     assert skipped[("supplier_rfqs", "70000000-0000-4000-8000-000000000002")].startswith(
         "missing parent projects")
     assert skipped[("supplier_quotes", "80000000-0000-4000-8000-000000000002")] == (

@@ -75,9 +75,19 @@ def review(row: Row, values: dict[str, Any], _refs: Refs) -> str | None:
         return f'review_type value "{old}" unknown'
     values["review_type"] = kind
     values["reviewer_role"] = REVIEW_ROLES[kind]
+    metadata = _merged(row.get("metadata"), {})
+    if isinstance(metadata.get("risks"), list):
+        del metadata["risks"]  # they become review_risks rows (reviews.py)
     if kind != old:  # a per-role stage approval: say so, our type names the department only
-        values["metadata"] = _merged(row.get("metadata"), {"web_review_type": old})
+        metadata["web_review_type"] = old
+    values["metadata"] = metadata
     return None
+
+
+def review_risks(row: Row) -> list[Any]:
+    """The risks the old review form kept in the review's metadata."""
+    risks = _merged(row.get("metadata"), {}).get("risks")
+    return risks if isinstance(risks, list) else []
 
 
 def message(row: Row, values: dict[str, Any], _refs: Refs) -> str | None:

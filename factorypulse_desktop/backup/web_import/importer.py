@@ -19,6 +19,7 @@ from factorypulse_desktop.backup.web_import.messages import import_messages
 from factorypulse_desktop.backup.web_import.persons import import_organization, import_users
 from factorypulse_desktop.backup.web_import.progress import import_progress
 from factorypulse_desktop.backup.web_import.reader import FileSummary, Rows, read_file
+from factorypulse_desktop.backup.web_import.reviews import import_reviews
 from factorypulse_desktop.backup.web_import.state import ImportState, Report
 from factorypulse_desktop.domain.errors import UserFacingError
 
@@ -27,7 +28,7 @@ __all__ = ["Report", "find_backup_files", "import_backup"]
 # Plain tables, in an order where each row's parents come first.
 _BEFORE_PROJECTS = ("workflow_stages", "workflow_sub_stages", "projects")
 _AFTER_PROJECTS = ("documents", "document_versions", "document_access_log", "supplier_rfqs",
-                   "supplier_quotes", "reviews")
+                   "supplier_quotes")
 _APPROVALS = ("approvals", "approval_history")
 
 
@@ -76,6 +77,7 @@ def _import_all(state: ImportState, tables: dict[str, list[Row]], org_slug: str 
     _plain(state, tables, _BEFORE_PROJECTS)
     import_progress(state, tables["project_sub_stage_progress"])
     _plain(state, tables, _AFTER_PROJECTS)
+    import_reviews(state, tables["reviews"])
     import_messages(state, tables["messages"])
     _plain(state, tables, _APPROVALS)
     # Last: they point at rows of any table above.
