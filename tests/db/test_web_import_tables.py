@@ -20,7 +20,8 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "factory_pulse_web"
 EXPECTED = {
     "workflow_stages": 4, "workflow_sub_stages": 5, "projects": 2, "documents": 1,
     "document_versions": 2, "document_access_log": 2, "reviews": 2, "supplier_rfqs": 1,
-    "supplier_quotes": 1, "messages": 2, "message_reads": 1, "approvals": 1,
+    "supplier_quotes": 1, "messages": 2, "message_reads": 1, "approvals": 2,
+    "approval_steps": 2, "approval_step_approvers": 2,
     "approval_history": 1, "notifications": 2, "project_stage_history": 2, "review_risks": 1,
 }
 # What the new organization holds in the end: our default workflow (8 stages, 30 sub-stages)
@@ -88,9 +89,21 @@ def test_approval_rfq_quote_and_progress(imported: Any) -> None:
     approval = _one(conn, "SELECT a.status::text, a.entity_type, p.project_number, "
                           "a.decision_comments, d.display_name FROM approvals a "
                           "JOIN projects p ON p.id = a.entity_id "
-                          "JOIN persons d ON d.id = a.decided_by")
+                          "JOIN persons d ON d.id = a.decided_by "
+                          "WHERE a.status = 'approved'")
     assert approval == ("approved", "project", "P-25082101",
                         "Margin 18% is fine for this volume", "An Nguyen")
+    # Each approval has the step and approver ours decides it with, as it was decided.
+    steps = conn.execute(
+        "SELECT a.status::text, s.status, x.decision, coalesce(p.display_name, x.role::text), "
+        "x.comment FROM approvals a JOIN approval_steps s ON s.approval_id = a.id "
+        "AND s.step_number = a.step_number "
+        "JOIN approval_step_approvers x ON x.approval_step_id = s.id "
+        "LEFT JOIN persons p ON p.id = x.person_id ORDER BY a.requested_at").fetchall()
+    assert steps == [
+        ("approved", "approved", "approved", "An Nguyen", "Margin 18% is fine for this volume"),
+        ("in_review", "pending", "pending", "qa", None),
+    ]
     assert _one(conn, "SELECT action_type, old_status::text, new_status::text "
                       "FROM approval_history") == ("approved", "pending", "approved")
     rfq = _one(conn, "SELECT id, rfq_number, status, sent_at::text FROM supplier_rfqs")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from factorypulse_desktop.backup.web_import.approvals import import_approvals
 from factorypulse_desktop.backup.web_import.history import import_activity
 from factorypulse_desktop.backup.web_import.mapping import TABLES, Row
 from factorypulse_desktop.backup.web_import.messages import import_messages
@@ -29,7 +30,6 @@ __all__ = ["Report", "find_backup_files", "import_backup"]
 _BEFORE_PROJECTS = ("workflow_stages", "workflow_sub_stages", "projects")
 _AFTER_PROJECTS = ("documents", "document_versions", "document_access_log", "supplier_rfqs",
                    "supplier_quotes")
-_APPROVALS = ("approvals", "approval_history")
 
 
 def find_backup_files(folder: Path) -> dict[str, Path]:
@@ -79,7 +79,8 @@ def _import_all(state: ImportState, tables: dict[str, list[Row]], org_slug: str 
     _plain(state, tables, _AFTER_PROJECTS)
     import_reviews(state, tables["reviews"])
     import_messages(state, tables["messages"])
-    _plain(state, tables, _APPROVALS)
+    import_approvals(state, tables["approvals"])
+    _plain(state, tables, ("approval_history",))
     # Last: they point at rows of any table above.
     _plain(state, tables, ("notifications",))
     import_activity(state, tables["activity_log"])
