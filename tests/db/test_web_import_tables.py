@@ -206,3 +206,16 @@ def test_skipped_rows_and_reasons(imported: Any) -> None:
     not_imported = {t for t, _old, reason in report.skipped if reason.endswith("not imported")}
     assert not_imported == {"storage.buckets"}
     assert not any("only stage moves" in reason for _t, _old, reason in report.skipped)
+
+
+def test_second_run_keeps_later_work(imported: Any) -> None:
+    _report, conn, db = imported
+    conn.execute("UPDATE project_sub_stage_progress SET notes = 'Done in the new app' "
+                 "WHERE notes = 'Checking wall thickness'")
+    conn.commit()
+    engine = _engine(db.owner_url)
+    again = run(engine, FIXTURES, None, dry_run=False)
+    engine.dispose()
+    assert sum(again.created.values()) == 0 and sum(again.updated.values()) == 0
+    assert _one(conn, "SELECT count(*) FROM project_sub_stage_progress "
+                      "WHERE notes = 'Done in the new app'") == (1,)

@@ -36,8 +36,9 @@ def _step(state: ImportState, row: Row, approval: uuid.UUID) -> uuid.UUID | None
     old_id = row.get("id") or ""
     decided = row.get("status") in _DECIDED
     step_status, _ = _DECIDED.get(row.get("status") or "", _OPEN)
+    step = state.new_id("approval_steps", old_id)
     params: dict[str, Any] = {
-        "id": state.new_id("approval_steps", old_id), "org": state.org, "approval": approval,
+        "id": step, "org": state.org, "approval": approval,
         "number": int(row.get("step_number") or 1),
         "name": row.get("current_approver_department") or "Approval", "status": step_status,
         "done": row.get("decided_at") if decided else None}
@@ -50,7 +51,7 @@ def _step(state: ImportState, row: Row, approval: uuid.UUID) -> uuid.UUID | None
     if not accepted:
         return None
     state.report.count("approval_steps", created is not None)
-    return uuid.UUID(str(params["id"]))
+    return step
 
 
 def _approver(state: ImportState, row: Row, step: uuid.UUID) -> None:

@@ -3,7 +3,8 @@
 Our trigger `projects_stage_entered` gives every new project one progress row per active
 sub-stage of its current stage (the first `in_progress`, started now). The web version made
 them only on a stage change. A backup row for a sub-stage the trigger already covered updates
-that row (never a duplicate); the others are inserted. A second run finds nothing to change.
+that row (never a duplicate) while the project is new in this run; the others are inserted.
+A second run finds every row there and overwrites none (a step may have moved on since).
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ def import_progress(state: ImportState, rows: list[Row]) -> None:
         else:
             new = existing
             state.ids[_TABLE][old_id] = existing
-            _fill_in(state, old_id, existing, values)
+            if values["project_id"] in state.created_ids["projects"]:
+                _fill_in(state, old_id, existing, values)
+            else:  # an earlier run's row, perhaps worked on since: never overwritten
+                state.report.already[_TABLE] += 1
         if new is not None:
             backup_ids.append(new)
     _note_trigger_rows(state, backup_ids)
