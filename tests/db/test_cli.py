@@ -114,6 +114,8 @@ def test_import_factory_pulse_web_dry_run_then_for_real(
                          capsys)
     assert code == 0, err
     assert "skipped" in out.lower() and "schema" in out.lower()
+    assert "placed at 10" in out, "a stage order clash is reported"
+    assert "project_sub_stage_progress: 1 would be created, 2 filled in" in out
     with owner_conn(migrated_db) as conn:
         assert conn.execute("SELECT count(*) FROM projects").fetchone() == (0,), "dry run"
     code, out, err = run(["import", "factory-pulse-web", str(fixtures), *url], capsys)

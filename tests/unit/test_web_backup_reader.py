@@ -17,7 +17,7 @@ COMPLETE = FIXTURES / "factory_pulse_complete_backup_20250903_074929.sql"
 def test_data_file_tables_and_row_counts() -> None:
     summary = FileSummary()
     counts = {(r.schema, r.table): len(r.rows) for r in read_file(DATA, summary)}
-    assert counts[("public", "users")] == 4
+    assert counts[("public", "users")] == 5
     assert counts[("public", "contacts")] == 2  # the COPY form
     assert counts[("public", "projects")] == 3
     assert not any(schema == "auth" for schema, _ in counts)

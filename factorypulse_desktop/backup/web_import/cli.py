@@ -32,9 +32,12 @@ def print_report(report: Report, dry_run: bool) -> None:
               "the data came from the data file.")
     verb = "would be created" if dry_run else "created"
     print(f"Organization: {report.organization}")
-    for table in sorted(set(report.created) | set(report.already)):
-        print(f"  {table}: {report.created[table]} {verb}, "
+    for table in sorted(set(report.created) | set(report.already) | set(report.updated)):
+        filled = f", {report.updated[table]} filled in" if report.updated[table] else ""
+        print(f"  {table}: {report.created[table]} {verb}{filled}, "
               f"{report.already[table]} already there")
+    for note in report.notes:
+        print(f"  note: {note}")
     for table, old_id, reason in report.skipped:
         print(f"  skipped {table} {old_id}: {reason}")
     if report.passwords:
