@@ -116,6 +116,7 @@ EXPECTED = {
     "supplier_quotes": 1, "messages": 2, "message_reads": 1, "approvals": 2,
     "approval_steps": 2, "approval_step_approvers": 2,
     "approval_history": 1, "notifications": 2, "project_stage_history": 2, "review_risks": 1,
+    "project_assignments": 2,
 }
 # What the new organization holds in the end: our default workflow (8 stages, 30 sub-stages)
 # plus the imported extras; no trigger added notifications, reviews or history of its own.
@@ -263,6 +264,19 @@ def test_portal_user_and_stage_orders(imported: Any) -> None:
     assert "made by our database for the current stage" in notes
 
 
+def test_project_assignments_keep_who_works_on_what(imported: Any) -> None:
+    _report, conn, _db = imported
+    rows = conn.execute(
+        "SELECT p.project_number, w.display_name, a.role, a.is_active, a.assigned_at::text, "
+        "b.display_name FROM project_assignments a JOIN projects p ON p.id = a.project_id "
+        "JOIN persons w ON w.id = a.person_id LEFT JOIN persons b ON b.id = a.assigned_by "
+        "ORDER BY 1").fetchall()
+    assert rows == [
+        ("P-25082101", "Binh Tran", "engineer", True, "2025-08-22 08:00:00+00", "An Nguyen"),
+        ("P-25082102", "Binh Tran", "member", False, "2025-08-22 08:05:00+00", None),
+    ]
+
+
 def test_skipped_rows_and_reasons(imported: Any) -> None:
     report, _conn, _db = imported
     skipped = {(table, old): reason for table, old, reason in report.skipped}
@@ -275,6 +289,8 @@ def test_skipped_rows_and_reasons(imported: Any) -> None:
     assert skipped[("reviews", "-")] == 'unknown column "risk_score" ignored'
     assert skipped[("reviews (risk)", "60000000-0000-4000-8000-000000000001#2")] == (
         'risk category value "legal" unknown')
+    assert skipped[("project_assignments", "9a000000-0000-4000-8000-000000000003")].startswith(
+        "missing parent projects")
     assert skipped[("supplier_rfqs", "70000000-0000-4000-8000-000000000002")].startswith(
         "missing parent projects")
     assert skipped[("supplier_quotes", "80000000-0000-4000-8000-000000000002")] == (

@@ -27,7 +27,8 @@ from factorypulse_desktop.domain.errors import UserFacingError
 __all__ = ["Report", "find_backup_files", "import_backup"]
 
 # Plain tables, in an order where each row's parents come first.
-_BEFORE_PROJECTS = ("workflow_stages", "workflow_sub_stages", "projects")
+_BEFORE_PROJECTS = ("workflow_stages", "workflow_sub_stages", "projects",
+                    "project_assignments")
 _AFTER_PROJECTS = ("documents", "document_versions", "document_access_log", "supplier_rfqs",
                    "supplier_quotes")
 

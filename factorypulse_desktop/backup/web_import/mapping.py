@@ -157,6 +157,14 @@ TABLES: dict[str, TableMap] = {
         required_refs=frozenset({"project_id", "workflow_stage_id", "sub_stage_id"}),
         enums={"status": PROGRESS_STATUS},
     ),
+    # Who works on a project: some roles see a project only through it (ORIGIN.md: access).
+    "project_assignments": TableMap(
+        "project_assignments", "project_assignments",
+        {**COMMON, "user_id": "person_id", **_same(
+            "project_id", "role", "assigned_at", "assigned_by", "is_active")},
+        refs={"project_id": "projects", "user_id": "users", "assigned_by": "users"},
+        required_refs=frozenset({"project_id", "user_id"}),
+    ),
     "document_access_log": TableMap(
         "document_access_log", "document_access_log",
         {**KEPT, "user_id": "person_id", **_same(
