@@ -14,7 +14,7 @@ def run(engine: Engine, folder: Path, org: str | None, dry_run: bool) -> Report:
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
-            report = import_backup(connection, folder, org, dry_run=dry_run)
+            report = import_backup(connection, folder, org)
         except BaseException:
             transaction.rollback()
             raise

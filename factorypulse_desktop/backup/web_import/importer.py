@@ -47,9 +47,7 @@ def find_backup_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def import_backup(
-    connection: Connection, folder: Path, org_slug: str | None = None, *, dry_run: bool = False
-) -> Report:
+def import_backup(connection: Connection, folder: Path, org_slug: str | None = None) -> Report:
     """Import the set in `folder`; the caller commits (or rolls back for a dry run)."""
     files = find_backup_files(folder)
     report = Report()
