@@ -64,7 +64,8 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="fp-startup-"))
     base.chmod(0o711)  # as root, PostgreSQL's own account must enter it
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FACTORYPULSE_DATA_DIR=str(base / "data"),
-               FACTORYPULSE_CONFIG_DIR=str(base / "config"), XDG_CONFIG_HOME=str(base / "xdg"))
+               FACTORYPULSE_CONFIG_DIR=str(base / "config"), XDG_CONFIG_HOME=str(base / "xdg"),
+               FACTORYPULSE_LOG_DIR=str(base / "log"))
     app = [sys.executable, "-m", "factorypulse_desktop.cli", "--demo", "--smoke-test"]
     try:
         first = _time(app, env)  # initializes and seeds the demo cluster (not budgeted)

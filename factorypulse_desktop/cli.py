@@ -25,6 +25,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    # After parsing, so --help and --version leave no log folder behind.
+    from factorypulse_desktop.runtime.logs import configure_logging, log_start
+
+    configure_logging()
+    # The command's name only: argument values may hold a URL with its password.
+    log_start("the desktop app" if handler is None
+              else "command " + handler.__name__.strip("_").replace("_", " "))
     try:
         if handler is None:
             return _launch_gui(args)

@@ -18,9 +18,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never touch the developer's real keyring or saved connections: the keyring is the
 # "no backend" one unless a test installs an in-memory backend itself, and profiles are saved
-# in a throwaway folder.
+# in a throwaway folder, and so are the logs of the commands the tests run (cli.main).
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ["FACTORYPULSE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="fp-test-config-")
+os.environ["FACTORYPULSE_LOG_DIR"] = tempfile.mkdtemp(prefix="fp-test-logs-")
 
 import psycopg
 import pytest

@@ -178,6 +178,14 @@ def secure_keyring_available() -> bool:
     return True
 
 
+def backend_name() -> str | None:
+    """The secure keyring backend in use (its class, never its contents), or None."""
+    try:
+        return _call("name", _class_path)
+    except _Unavailable:
+        return None
+
+
 def store_secret(key: str, value: str) -> bool:
     """Keep `value` under `key` of our service; False (nothing stored anywhere) without a
     secure keyring."""

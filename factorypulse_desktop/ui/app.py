@@ -192,6 +192,8 @@ class DesktopApp(QObject):
         window.sig_search_requested.connect(self.open_palette)
         window.sig_closed.connect(lambda: self._closed_by_user(window))
         window.sig_organization_changed.connect(self._organization_changed)
+        window.sig_copy_diagnostics.connect(self.copy_diagnostics)
+        window.sig_open_log_folder.connect(self.open_log_folder)
         self.runner.sig_error.connect(window.show_error)
         self.window = window
         self._drop_dialog()
@@ -362,6 +364,57 @@ class DesktopApp(QObject):
         if list_page is not None:
             list_page.reload()
 
+    # --- help -----------------------------------------------------------------------------
+    def copy_diagnostics(self) -> TaskHandle:
+        """Collect the diagnostics on a worker, then put them on the clipboard and say so."""
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+        from PySide6.QtGui import QGuiApplication
+
+        facts = [("Qt", qVersion()), ("PySide6", pyside_version),
+                 ("Qt platform", QGuiApplication.platformName())]
+        workspace, window = self.workspace, self.window
+        profile = workspace.profile if workspace is not None else None
+        state = window.connection_state if window is not None else None
+
+        def collect() -> str:
+            from factorypulse_desktop.services import diagnostics
+
+            return diagnostics.collect(profile=profile, workspace=workspace,
+                                       connection_state=state, ui_facts=facts)
+
+        return self.runner.run(collect, on_done=self._diagnostics_collected,
+                               on_error=self._help_failed)
+
+    def _diagnostics_collected(self, text: str) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(text)
+        if self.window is not None:
+            self.window.banner.show_message(
+                self.tr("Diagnostics copied to the clipboard: paste them into your message to "
+                        "support. They hold no password."), kind="info")
+
+    def open_log_folder(self) -> TaskHandle:
+        """Open the folder of the log files in the system's file manager."""
+        from factorypulse_desktop.services import diagnostics
+
+        def opened(folder: object) -> None:
+            from factorypulse_desktop.ui.system_open import open_file
+
+            if not open_file(str(folder)) and self.window is not None:
+                self.window.banner.show_message(
+                    self.tr("The log folder could not be opened. It is {folder}").format(
+                        folder=folder), kind="warning")
+
+        return self.runner.run(diagnostics.log_folder, on_done=opened,
+                               on_error=self._help_failed)
+
+    def _help_failed(self, error: BaseException) -> None:
+        log.warning("Help action failed: %s", error)
+        if self.window is not None:
+            self.window.show_error(str(error))
+
     def _on_live_state(self, state: FeedState) -> None:
         if self.window is not None:
             self.window.set_connection_state(state.value)
@@ -424,6 +477,13 @@ def _stop_embedded_if_unused() -> None:
 def run_gui(*, demo: bool = False, smoke_test: bool = False,
             argv: list[str] | None = None) -> int:
     """Start the desktop app; returns the exit status."""
+    from factorypulse_desktop.services.diagnostics import (
+        configure_logging,
+        log_uncaught_exceptions,
+    )
+
+    configure_logging()  # done already when started by the `factorypulse` command
+    log_uncaught_exceptions()
     qt_app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     assert isinstance(qt_app, QApplication)
     qt_app.setOrganizationName("Factory Pulse")

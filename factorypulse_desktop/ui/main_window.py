@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -107,6 +109,10 @@ class MainWindow(QMainWindow):
     """Ctrl+K: open the search palette."""
     sig_closed = Signal()
     """The user closed the window."""
+    sig_copy_diagnostics = Signal()
+    """Help → Copy diagnostics: the app collects them (on a worker) for the clipboard."""
+    sig_open_log_folder = Signal()
+    """Help → Open log folder."""
 
     STATES = {"connecting": "Connecting…", "online": "Online",
               "reconnecting": "Reconnecting…", "offline": "Offline"}
@@ -217,6 +223,7 @@ class MainWindow(QMainWindow):
         self.search_button.clicked.connect(self.sig_search_requested)
         layout.addWidget(self.search_button)
         layout.addStretch(1)
+        layout.addWidget(self._build_help_button())
         self.sign_out_button = QPushButton(icons.icon("sign-out", colors.muted),
                                            self.tr("Sign out"))
         self.sign_out_button.clicked.connect(self.sig_sign_out)
@@ -224,6 +231,23 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.sign_out_button)
         self._topbar_layout = layout
         return bar
+
+    def _build_help_button(self) -> QToolButton:
+        """Help: for every person, signed in or not yet (support asks for diagnostics)."""
+        self.help_button = QToolButton()
+        self.help_button.setText(self.tr("Help"))
+        self.help_button.setToolTip(self.tr("Diagnostics and logs for support"))
+        self.help_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.help_button)
+        self.copy_diagnostics_action = menu.addAction(self.tr("Copy diagnostics"))
+        self.copy_diagnostics_action.setToolTip(self.tr(
+            "Copy versions, folders and the connection's state (never a password) to paste "
+            "into a message to support"))
+        self.copy_diagnostics_action.triggered.connect(self.sig_copy_diagnostics)
+        self.open_log_folder_action = menu.addAction(self.tr("Open log folder"))
+        self.open_log_folder_action.triggered.connect(self.sig_open_log_folder)
+        self.help_button.setMenu(menu)
+        return self.help_button
 
     def add_topbar_widget(self, widget: QWidget) -> None:
         """Put `widget` (the notification bell) in the top bar, left of Sign out."""

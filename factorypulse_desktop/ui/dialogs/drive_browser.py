@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -38,6 +37,7 @@ from factorypulse_desktop.services import documents, gdrive, gdrive_links
 from factorypulse_desktop.services.documents import DocumentEdit, DocumentRow
 from factorypulse_desktop.services.gdrive import GOOGLE, GoogleEndpoints
 from factorypulse_desktop.services.workspace import Workspace
+from factorypulse_desktop.ui import system_open
 from factorypulse_desktop.ui.dialogs.drive_connect import DriveConnectDialog
 from factorypulse_desktop.ui.dialogs.upload_dialog import AccessLevelField, CategoryBox, title_of
 from factorypulse_desktop.ui.formatting import Formatter
@@ -145,7 +145,7 @@ class DriveBrowserDialog(QDialog):
         self.connect_dialog: DriveConnectDialog | None = None
         # Replaced in tests so no modal dialog opens and nothing leaves the test.
         self.choose_file: Callable[[], Path | None] = lambda: _ask_file(self)
-        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+        self.open_url: Callable[[QUrl], object] = system_open.open_url
         self.setWindowTitle(self.tr("Google Drive"))
         self.resize(860, 620)
         self._build(formatter or Formatter(QLocale().name()))

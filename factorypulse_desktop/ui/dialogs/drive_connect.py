@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -32,6 +31,7 @@ from factorypulse_desktop.integrations.gdrive.tokens import GrantStore
 from factorypulse_desktop.services import gdrive
 from factorypulse_desktop.services.gdrive import GOOGLE, ConnectResult, DriveAccount
 from factorypulse_desktop.services.workspace import Workspace
+from factorypulse_desktop.ui import system_open
 from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner, TaskState, describe_error
 from factorypulse_desktop.ui.widgets.asking import ask_yes
 from factorypulse_desktop.ui.widgets.banner import Banner
@@ -54,7 +54,7 @@ class BrowserOpener(QObject):
 
     @Slot(str)
     def _open(self, url: str) -> None:
-        QDesktopServices.openUrl(QUrl(url))
+        system_open.open_url(QUrl(url))
 
 
 class DriveConnectDialog(QDialog):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,6 +41,7 @@ from factorypulse_desktop.services.document_files import OpenedCopy, UploadReque
 from factorypulse_desktop.services.documents import CATEGORIES, DocumentQuery, DocumentRow
 from factorypulse_desktop.services.upload_journal import PendingUpload, UploadJournal
 from factorypulse_desktop.services.workspace import Workspace
+from factorypulse_desktop.ui import system_open
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.models.documents_model import (
     DocumentsTableModel,
@@ -129,9 +130,8 @@ class DocumentsPanel(QWidget):
         self.choose_files: Callable[[], list[Path]] = lambda: ask_files(self)
         self.choose_folder: Callable[[], Path | None] = lambda: ask_folder(self)
         self.confirm: Callable[[str, str], bool] = functools.partial(ask_yes, self)
-        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
-        self.open_local: Callable[[Path], object] = (
-            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+        self.open_url: Callable[[QUrl], object] = system_open.open_url
+        self.open_local: Callable[[Path], object] = system_open.open_file
         # Where Google is and where grants are kept (tests point these at the fakes).
         self.drive_endpoints: gdrive.GoogleEndpoints = gdrive.GOOGLE
         self.drive_store: GrantStore | None = None
