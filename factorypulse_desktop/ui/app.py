@@ -367,29 +367,15 @@ class DesktopApp(QObject):
     # --- help -----------------------------------------------------------------------------
     def copy_diagnostics(self) -> TaskHandle:
         """Collect the diagnostics on a worker, then put them on the clipboard and say so."""
-        from PySide6 import __version__ as pyside_version
-        from PySide6.QtCore import qVersion
-        from PySide6.QtGui import QGuiApplication
+        from factorypulse_desktop.ui import help_actions
 
-        facts = [("Qt", qVersion()), ("PySide6", pyside_version),
-                 ("Qt platform", QGuiApplication.platformName())]
         workspace, window = self.workspace, self.window
-        profile = workspace.profile if workspace is not None else None
-        state = window.connection_state if window is not None else None
+        return help_actions.copy_diagnostics(
+            self.runner, workspace=workspace,
+            state=window.connection_state if window is not None else None,
+            on_copied=self._diagnostics_copied, on_error=self._help_failed)
 
-        def collect() -> str:
-            from factorypulse_desktop.services import diagnostics
-
-            return diagnostics.collect(profile=profile, workspace=workspace,
-                                       connection_state=state, ui_facts=facts)
-
-        return self.runner.run(collect, on_done=self._diagnostics_collected,
-                               on_error=self._help_failed)
-
-    def _diagnostics_collected(self, text: str) -> None:
-        from PySide6.QtGui import QGuiApplication
-
-        QGuiApplication.clipboard().setText(text)
+    def _diagnostics_copied(self) -> None:
         if self.window is not None:
             self.window.banner.show_message(
                 self.tr("Diagnostics copied to the clipboard: paste them into your message to "

@@ -101,3 +101,33 @@ def test_open_log_folder_opens_it_with_the_system(
     qtbot.waitUntil(lambda: bool(opened), timeout=WAIT)
     assert opened == [str(env.log_dir)]
     assert env.log_dir.is_dir()  # made on the worker when it was missing
+
+
+def test_sign_in_window_copies_diagnostics_with_the_failure_and_no_password(
+        qtbot: QtBot, demo_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Support's first question comes when signing in fails: the sign-in window has it too."""
+    from factorypulse_desktop.ui.dialogs.sign_in import SignInDialog
+    from factorypulse_desktop.ui.tasks import TaskRunner
+
+    monkeypatch.setenv("FACTORYPULSE_LOG_DIR", str(tmp_path / "logs"))
+    runner = TaskRunner()
+    dialog = SignInDialog(runner, [profile_for(demo_db)])
+    qtbot.addWidget(dialog)
+    forbid_database_io_on_current_thread()
+    try:
+        dialog.username.setText("acme.sales")
+        dialog.password.setText("typed-but-wrong-Pa55")
+        dialog.submit()
+        qtbot.waitUntil(lambda: "wrong" in dialog.message.text(), timeout=WAIT)
+        clipboard = QGuiApplication.clipboard()
+        clipboard.setText("")
+        dialog.diagnostics_button.click()
+        qtbot.waitUntil(lambda: "== Factory Pulse ==" in clipboard.text(), timeout=WAIT)
+        text = clipboard.text()
+        assert "profile: test" in text and f"database: {demo_db.name}" in text
+        assert "state: not signed in: " in text and "wrong" in text
+        assert "typed-but-wrong-Pa55" not in text
+        assert dialog.diagnostics_button.text() == "Diagnostics copied"
+    finally:
+        runner.shutdown(timeout_ms=5000)
+        allow_database_io_on_current_thread()

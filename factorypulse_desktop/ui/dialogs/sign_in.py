@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from factorypulse_desktop.services import auth, credentials
 from factorypulse_desktop.services.profiles import ConnectionProfile
 from factorypulse_desktop.ui import icons, theme
-from factorypulse_desktop.ui.tasks import TaskRunner
+from factorypulse_desktop.ui.tasks import TaskHandle, TaskRunner
 from factorypulse_desktop.ui.widgets.forms import add_form_row
 
 
@@ -117,7 +117,15 @@ class SignInDialog(QDialog):
         self.sign_in_button.setObjectName("primary")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.submit)
+        # For support when signing in fails: no password, whatever was typed.
+        self.diagnostics_button = QPushButton(self.tr("Copy diagnostics"))
+        self.diagnostics_button.setFlat(True)
+        self.diagnostics_button.setToolTip(self.tr(
+            "Copy versions, folders and this connection's settings (never a password) to "
+            "paste into a message to support"))
+        self.diagnostics_button.clicked.connect(self.copy_diagnostics)
         buttons.addWidget(self.setup_button)
+        buttons.addWidget(self.diagnostics_button)
         buttons.addStretch(1)
         buttons.addWidget(self.upgrade_button)
         buttons.addWidget(self.sign_in_button)
@@ -154,6 +162,22 @@ class SignInDialog(QDialog):
     def _fill_remembered(self, password: str | None) -> None:
         if password and not self.password.text():
             self.password.setText(password)
+
+    def copy_diagnostics(self) -> TaskHandle:
+        """The diagnostics of the chosen connection on the clipboard (collected on a worker);
+        the button says when they are there."""
+        from factorypulse_desktop.ui import help_actions
+
+        failure = "" if self.message.isHidden() else self.message.text()
+        state = f"not signed in: {failure}" if failure else "not signed in"
+
+        def copied() -> None:
+            self.diagnostics_button.setText(self.tr("Diagnostics copied"))
+            button = self.diagnostics_button
+            QTimer.singleShot(4000, button, lambda: button.setText(self.tr("Copy diagnostics")))
+
+        return help_actions.copy_diagnostics(self._runner, profile=self.profile, state=state,
+                                     on_copied=copied)
 
     def _busy(self, busy: bool, text: str = "") -> None:
         for widget in (self.profile_box, self.username, self.password, self.remember,
