@@ -170,3 +170,45 @@ def test_default_folder_is_the_platforms(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv(logs.LOG_DIR_ENV_VAR, raising=False)
     assert logs.log_dir() == Path(platformdirs.user_log_dir("factorypulse-desktop",
                                                            appauthor=False))
+
+
+def test_the_command_logs_its_start_but_not_its_arguments(
+        log_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from factorypulse_desktop import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert not log_dir.exists(), "--version leaves no log folder behind"
+    missing = tmp_path / "no-such-folder"
+    url = f"postgresql://owner:{PASSWORD}@db.example.com/fp"
+    assert cli.main(["import", "factory-pulse-web", str(missing), "--database-url", url]) == 2
+    text = (log_dir / "factorypulse.log").read_text(encoding="utf-8")
+    assert "Factory Pulse " in text and "starting: command import web" in text
+    assert PASSWORD not in text and "db.example.com" not in text
+    capsys.readouterr()
+
+
+def test_uncaught_errors_are_logged_masked_then_handled_as_before(
+        log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    seen: list[type[BaseException]] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, _e, _tb: seen.append(kind))
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_type))
+    monkeypatch.setattr(logs, "_hooked", False)
+    path = logs.configure_logging(console=False)
+    assert path is not None
+    logs.log_uncaught_exceptions()
+    try:
+        raise ValueError(f"bad conninfo password={PASSWORD}")
+    except ValueError as error:
+        sys.excepthook(ValueError, error, error.__traceback__)
+    worker = threading.Thread(target=lambda: 1 / 0, name="worker-x")
+    worker.start()
+    worker.join()
+    assert seen == [ValueError, ZeroDivisionError]
+    text = path.read_text(encoding="utf-8")
+    assert "CRITICAL factorypulse_desktop [MainThread] Unexpected error" in text
+    assert "ValueError: bad conninfo password=***" in text
+    assert "Unexpected error in thread worker-x" in text and "ZeroDivisionError" in text
+    assert PASSWORD not in text
