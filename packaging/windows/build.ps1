@@ -103,9 +103,13 @@ if ($SignArgs) {
         if ($LASTEXITCODE -ne 0) { throw "The signature of $($program.Name) does not verify" }
     }
 
-    # The Sign Tool for Inno Setup: "$q" is a quote and "$f" the file to sign (Inno Setup
-    # expands both; single quotes keep PowerShell from reading them as variables).
-    $quoted = foreach ($a in $SignArgs) { if ($a -match '\s') { '$q' + $a + '$q' } else { $a } }
+    # The Sign Tool for Inno Setup: "$q" is a quote, "$f" the file to sign and "$$" a dollar
+    # sign (Inno Setup expands them; single quotes keep PowerShell from reading them as
+    # variables).
+    $quoted = foreach ($a in $SignArgs) {
+        $a = $a.Replace('$', '$$')
+        if ($a -match '\s') { '$q' + $a + '$q' } else { $a }
+    }
     $IsccArgs += @('/DSign', ('/Sfpsign=$q' + $SignTool + '$q ' + ($quoted -join ' ') + ' $f'))
 }
 

@@ -14,7 +14,7 @@
 ; The uninstaller keeps the user's data (the database on this computer, connection settings,
 ; logs) unless the user says otherwise when asked.
 
-#if Ver < EncodeVer(6, 3, 0)
+#if PREPROCVER < EncodeVer(6, 3, 0)
   #error Inno Setup 6.3 or newer is needed (for ArchitecturesAllowed=x64compatible).
 #endif
 
