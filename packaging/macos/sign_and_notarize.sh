@@ -85,6 +85,7 @@ deepest_first() {
 
 sign_app() {
     local app="${1:?usage: sign-app APP}"
+    identity >/dev/null  # stops here, not in a subshell, when no identity is set
     [[ -d "$app/Contents/MacOS" ]] || die "$app is not an application bundle"
     local main="$app/Contents/MacOS/factorypulse"
     [[ -f "$main" ]] || die "$main is missing"
@@ -115,6 +116,7 @@ sign_app() {
 
 sign_dmg() {
     local dmg="${1:?usage: sign-dmg DMG}"
+    identity >/dev/null
     # A disk image is signed as a whole; no hardened runtime option for it.
     codesign --force --timestamp --sign "$(identity)" "$dmg"
     codesign --verify --strict --verbose=2 "$dmg"
