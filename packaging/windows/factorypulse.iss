@@ -123,6 +123,12 @@ begin
   Result := True;
   while RunningFromApp('{#AppExeName}') do
   begin
+    if UninstallSilent() then
+    begin
+      Log('Factory Pulse is running; a silent uninstall stops here.');
+      Result := False;
+      Exit;
+    end;
     if SuppressibleMsgBox('Factory Pulse is still open. Close every Factory Pulse window, ' +
         'then choose Retry.' + #13#10#13#10 + 'Cancel stops the uninstall.',
         mbError, MB_RETRYCANCEL, IDCANCEL) = IDCANCEL then
@@ -181,8 +187,11 @@ begin
     { Before any file is removed: the bundled pg_ctl is still there. }
     StopEmbeddedServers();
     DeleteUserData := False;
-    if DirExists(UserDataDir()) or DirExists(UserConfigDir()) then
-      { Default No, and No when uninstalling silently (/SILENT, /VERYSILENT, /SUPPRESSMSGBOXES). }
+    { A silent uninstall (/SILENT, /VERYSILENT) never asks and keeps the data; otherwise No is
+      the default button. }
+    if UninstallSilent() then
+      Log('Silent uninstall: the data in ' + UserDataDir() + ' is kept.')
+    else if DirExists(UserDataDir()) or DirExists(UserConfigDir()) then
       DeleteUserData := SuppressibleMsgBox(
         'Also delete your Factory Pulse data on this computer?' + #13#10#13#10 +
         UserDataDir() + #13#10 +

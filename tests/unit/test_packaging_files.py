@@ -120,9 +120,12 @@ def test_the_uninstaller_keeps_the_data_unless_the_user_says_yes():
     assert _iss_defines()["DataFolderName"] == APP_NAME
     assert "ExpandConstant('{localappdata}\\{#DataFolderName}')" in code
     question = code[code.index("procedure CurUninstallStepChanged"):]
-    # Asked with No as the default button and as the answer of a silent uninstall.
-    assert re.search(r"SuppressibleMsgBox\(.*MB_YESNO or MB_DEFBUTTON2, IDNO\) = IDYES",
-                     question, re.S)
+    # Never asked in a silent uninstall (the data stays); otherwise No is the default button
+    # (and the answer when message boxes are suppressed).
+    asked = re.search(r"if UninstallSilent\(\) then\s+Log\([^;]*\)\s+else if [^;]*"
+                      r"DeleteUserData := SuppressibleMsgBox\((.*?)\) = IDYES;", question, re.S)
+    assert asked, "the question is not guarded by UninstallSilent()"
+    assert asked.group(1).rstrip().endswith("MB_YESNO or MB_DEFBUTTON2, IDNO")
     # Deleting happens only after the uninstall and only on that Yes.
     post = question[question.index("usPostUninstall"):]
     assert "DeleteUserData" in post.splitlines()[0]
