@@ -247,8 +247,9 @@ def _workflow_jobs() -> dict[str, str]:
     return jobs
 
 
-def test_the_workflow_parses_when_pyyaml_is_there():
-    yaml = pytest.importorskip("yaml")
+def test_the_workflow_parses():
+    import yaml
+
     data = yaml.safe_load(WORKFLOW.read_text("utf-8"))
     assert {"windows", "macos"} <= set(data["jobs"])
 
