@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -441,11 +442,14 @@ class DesktopApp(QObject):
         self.live.stop()
         if self.window is not None:
             self.window.save_state()
-        workspace = self.workspace
-        if workspace is not None:
-            self.runner.run(workspace.close)
-        self.runner.run(_stop_embedded_if_unused)
+        # The runner's shutdown cancels every task, queued ones included, so the closing work
+        # cannot be given to it: it runs after, on a thread of its own (never on this one,
+        # which may not touch the database), and the process waits for the server to stop.
         self.runner.shutdown(timeout_ms=15000)
+        closing = threading.Thread(
+            target=_close_at_exit, args=(self.workspace,), name="close-at-exit")
+        closing.start()
+        closing.join(timeout=60)
 
 
 def _change_feed(conninfo: str, *, last_seen: int | None = None) -> ChangeFeed:
@@ -454,9 +458,15 @@ def _change_feed(conninfo: str, *, last_seen: int | None = None) -> ChangeFeed:
     return ChangeFeed(conninfo, last_seen=last_seen)
 
 
-def _stop_embedded_if_unused() -> None:
+def _close_at_exit(workspace: auth.Workspace | None) -> None:
+    """Close the workspace's connections, then stop embedded servers nobody else uses."""
     from factorypulse_desktop.services import auth
 
+    if workspace is not None:
+        try:
+            workspace.close()
+        except Exception:
+            log.exception("Closing the workspace at exit failed")
     auth.stop_embedded_if_unused()
 
 
