@@ -486,6 +486,8 @@ def run_gui(*, demo: bool = False, smoke_test: bool = False,
     qt_app.setApplicationName("factorypulse-desktop")
     qt_app.setApplicationDisplayName("Factory Pulse")
     qt_app.setApplicationVersion(__version__)
+    # Wayland matches windows to the bundle's desktop entry (packaging/linux) by this name.
+    qt_app.setDesktopFileName("factorypulse")
     qt_app.setWindowIcon(icons.app_icon())
     # Signing out closes the main window before the sign-in window opens: we quit ourselves.
     qt_app.setQuitOnLastWindowClosed(False)
