@@ -7,6 +7,7 @@ unprivileged user (TESTING.md).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -29,6 +30,9 @@ import pytest
 from factorypulse_desktop.data import migrate
 from factorypulse_desktop.data.db import make_engine
 from factorypulse_desktop.runtime.embedded import ClusterSettings, EmbeddedCluster
+
+for _throwaway in ("FACTORYPULSE_CONFIG_DIR", "FACTORYPULSE_LOG_DIR"):
+    atexit.register(shutil.rmtree, os.environ[_throwaway], ignore_errors=True)
 
 DEMO_PASSWORD = "factorypulse-demo"
 MIGRATED_TEMPLATE = "fp_migrated"
