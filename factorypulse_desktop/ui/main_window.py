@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -232,12 +231,10 @@ class MainWindow(QMainWindow):
         self._topbar_layout = layout
         return bar
 
-    def _build_help_button(self) -> QToolButton:
+    def _build_help_button(self) -> QPushButton:
         """Help: for every person, signed in or not yet (support asks for diagnostics)."""
-        self.help_button = QToolButton()
-        self.help_button.setText(self.tr("Help"))
+        self.help_button = QPushButton(self.tr("Help"))  # looks like its neighbour Sign out
         self.help_button.setToolTip(self.tr("Diagnostics and logs for support"))
-        self.help_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.help_button)
         self.copy_diagnostics_action = menu.addAction(self.tr("Copy diagnostics"))
         self.copy_diagnostics_action.setToolTip(self.tr(
