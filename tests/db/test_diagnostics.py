@@ -25,6 +25,7 @@ from factorypulse_desktop.runtime import logs, secrets
 from factorypulse_desktop.services import auth, diagnostics
 
 PASSWORD = "Zq7-diag-S3cret!pw"
+DEMO_PASSWORD = "factorypulse-demo"
 REFRESH = "1//0gDiagnosticsRefreshToken-abc_123"
 ACCESS = "ya29.a0DiagnosticsAccessToken-xyz_789"
 CLIENT_SECRET = "GOCSPX-DiagnosticsClientSecret"
@@ -65,13 +66,18 @@ def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def workspace(demo_db: Any) -> Iterator[auth.Workspace]:
+    # Logins are cluster-wide: the demo password comes back for the tests that follow.
     with psycopg.connect(demo_db.owner_conninfo(), autocommit=True) as conn:
         conn.execute(f"ALTER ROLE \"{USER}\" PASSWORD '{PASSWORD}'")
-    ws = auth.sign_in(profile_for(demo_db), USER, PASSWORD)
     try:
-        yield ws
+        ws = auth.sign_in(profile_for(demo_db), USER, PASSWORD)
+        try:
+            yield ws
+        finally:
+            ws.close()
     finally:
-        ws.close()
+        with psycopg.connect(demo_db.owner_conninfo(), autocommit=True) as conn:
+            conn.execute(f"ALTER ROLE \"{USER}\" PASSWORD '{DEMO_PASSWORD}'")
 
 
 def test_diagnostics_tell_what_support_needs_and_no_secret(

@@ -140,7 +140,7 @@ def test_bundle_starts_on_the_embedded_demo_database_and_stops_it(
         linux_bundle: Bundle) -> None:
     base = Path(tempfile.mkdtemp(prefix="fp-bundle-run-"))
     base.chmod(0o711)  # as root, PostgreSQL's own account must pass through it
-    data = base / "data"
+    data = base / "Application Support" / "fp"  # a space, as on macOS
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "FACTORYPULSE"))}
     env.update(QT_QPA_PLATFORM="offscreen", FACTORYPULSE_DATA_DIR=str(data),
                FACTORYPULSE_CONFIG_DIR=str(base / "config"), XDG_CONFIG_HOME=str(base / "xdg"),
