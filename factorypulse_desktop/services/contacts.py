@@ -639,8 +639,8 @@ def get_contact(ws: Workspace, contact_id: uuid.UUID) -> ContactDetail:
 
 _EDIT_PARAMS = (*TEXT_FIELDS, "credit_limit")
 _INSERT = text(f"""
-INSERT INTO contacts (organization_id, type, {", ".join(_EDIT_PARAMS)}, capability_tags)
-VALUES (:org, CAST(:type AS contact_type), {", ".join(":" + f for f in _EDIT_PARAMS)},
+INSERT INTO contacts (id, organization_id, type, {", ".join(_EDIT_PARAMS)}, capability_tags)
+VALUES (:id, :org, CAST(:type AS contact_type), {", ".join(":" + f for f in _EDIT_PARAMS)},
         CAST(:capability_tags AS text[]))
 RETURNING id
 """)
@@ -685,9 +685,15 @@ def _same_name_exists(conn: Connection, organization_id: uuid.UUID, edit: Contac
 
 
 def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUID | None,
-                 edit: ContactEdit, expected_version: int | None = None) -> ContactDetail:
+                 edit: ContactEdit, expected_version: int | None = None, *,
+                 new_id: uuid.UUID | None = None) -> ContactDetail:
     """Add a contact (``contact_id`` None) or change one that is still at
     ``expected_version``; returns it as saved.
+
+    A new contact gets the id ``new_id``, chosen by the caller when the form opens and passed
+    again when Save is pressed again: when the connection broke after the database had stored
+    it (the answer lost, not the save), it is found by that id and returned, never stored
+    twice (T-NET-03) -- and the duplicate-name refusal does not mistake it for another one.
 
     Raises :class:`ContactFieldError` for input that cannot be stored (nothing is sent),
     :class:`ContactConflictError` when someone saved it meanwhile (nothing is changed), and a
@@ -697,10 +703,21 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
     clean = check_contact(edit)
     if contact_id is not None and expected_version is None:
         raise ValueError("changing a contact needs the version it was loaded at")
-    with units.transaction(ws) as conn:
+    client_id: uuid.UUID = new_id or uuid.uuid4()
+
+    def landed(conn: Connection) -> ContactDetail | None:
+        found = _detail(conn, client_id)
+        return found if found is not None and found.organization_id == organization_id \
+            else None
+
+    def run(conn: Connection) -> ContactDetail:
         _check_member(conn, organization_id)
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                      {"key": _NAMES_LOCK.format(org=organization_id)})
+        if contact_id is None:
+            stored = landed(conn)
+            if stored is not None:  # saved before; its answer was lost
+                return stored
         check_name = True
         if contact_id is not None:
             before = _detail(conn, contact_id)
@@ -720,9 +737,10 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
         params = _edit_params(clean)
         params["org"] = organization_id
         if contact_id is None:
+            params["id"] = client_id
             try:
                 with conn.begin_nested():
-                    new_id = conn.execute(_INSERT, params).scalar_one()
+                    saved_id = conn.execute(_INSERT, params).scalar_one()
             except exc.DBAPIError as error:
                 if _refused_by_rls(error):
                     raise UserFacingError(_NOT_ALLOWED_ADD) from error
@@ -731,18 +749,22 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
             params.update(id=contact_id, expected=expected_version)
             try:
                 with conn.begin_nested():
-                    new_id = conn.execute(_UPDATE, params).scalar_one_or_none()
+                    saved_id = conn.execute(_UPDATE, params).scalar_one_or_none()
             except exc.DBAPIError as error:
                 if _refused_by_rls(error):
                     raise UserFacingError(_NOT_ALLOWED) from error
                 raise
-            if new_id is None:
+            if saved_id is None:
                 assert expected_version is not None
                 raise _why_unchanged(conn, contact_id, expected_version)
-        saved = _detail(conn, new_id)
-    if saved is None:  # pragma: no cover - saved in this very transaction
-        raise UserFacingError(_GONE)
-    return saved
+        saved = _detail(conn, saved_id)
+        if saved is None:  # pragma: no cover - saved in this very transaction
+            raise UserFacingError(_GONE)
+        return saved
+
+    if contact_id is None:
+        return units.write_once(ws, run, landed)
+    return units.write(ws, run)
 
 
 def set_active(ws: Workspace, contact_id: uuid.UUID, expected_version: int,

@@ -327,6 +327,7 @@ class ContactsPage(QWidget):
         self._total: int | None = None
         self._detail: ContactDetail | None = None
         self._new = False  # the editor holds a contact not saved yet
+        self._new_id: uuid.UUID | None = None  # its client-chosen id (see new_contact)
         self._expected_version: int | None = None
         self._saving = False
         self._reverting_selection = False
@@ -787,6 +788,9 @@ class ContactsPage(QWidget):
         kind = self.type_filter.currentData()
         self._detail = None
         self._new = True
+        # The new contact's id, chosen now: pressing Save again after a lost answer sends the
+        # same id, so the database recognizes a contact it already stored (T-NET-03).
+        self._new_id = uuid.uuid4()
         self._expected_version = None
         self._reverting_selection = True
         try:
@@ -822,8 +826,10 @@ class ContactsPage(QWidget):
         ws, org = self._workspace, self._organization_id
         contact_id = None if self._new or self._detail is None else self._detail.id
         version = None if contact_id is None else self._expected_version
+        new_id = self._new_id if contact_id is None else None
         self._set_saving(True)
-        self._runner.run(lambda: contacts.save_contact(ws, org, contact_id, edit, version),
+        self._runner.run(lambda: contacts.save_contact(ws, org, contact_id, edit, version,
+                                                       new_id=new_id),
                          on_done=lambda saved: self._saved(saved, created=contact_id is None),
                          on_error=self._save_failed)
 
