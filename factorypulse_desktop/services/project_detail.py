@@ -585,13 +585,41 @@ def save_project(ws: Workspace, project_id: uuid.UUID, expected_version: int,
         "tags": list(clean.tags), "notes": clean.notes, "assigned_to": clean.assigned_to,
         "status": clean.status,
     }
-    with units.transaction(ws, describe=_db_error) as conn:
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> int | None:
+        return _my_save_landed(conn, project_id, expected_version, clean, me)
+
+    def run(conn: Connection) -> int:
         version = conn.execute(_SAVE, params).scalar_one_or_none()
         if version is None:
+            # Pressed Save again after the answer to a save that did land was lost: the
+            # project holds exactly this edit, saved by me -- no conflict with myself.
+            again = landed(conn)
+            if again is not None:
+                return again
             raise _refusal(conn, project_id, expected_version, _may_not_change,
                            "Someone else saved this project while you were editing it. Your "
                            "changes are not saved yet; compare them with theirs.")
-    return int(version)
+        return int(version)
+
+    # A lost connection: the save either landed (found by version, author and values) or
+    # nothing was stored; the page keeps the form either way (T-NET-03).
+    return units.write_once(ws, run, landed, describe=_db_error)
+
+
+def _my_save_landed(conn: Connection, project_id: uuid.UUID, expected_version: int,
+                    edit: ProjectEdit, me: uuid.UUID) -> int | None:
+    """The project's version if a save of mine after `expected_version` stored `edit`."""
+    row = conn.execute(_CURRENT, {"id": project_id}).one_or_none()
+    if row is None or row.version <= expected_version or _stored_edit(row) != edit:
+        return None
+    mine = conn.execute(text(
+        "SELECT l.actor_id = :me FROM change_log l WHERE l.organization_id = :org "
+        "AND l.entity_type = 'projects' AND l.entity_id = :id AND l.row_version = :version "
+        "ORDER BY l.id DESC LIMIT 1"), {"me": me, "org": row.organization_id, "id": project_id,
+                                        "version": row.version}).scalar_one_or_none()
+    return int(row.version) if mine else None
 
 
 def _only_admins_delete(_row: Any) -> UserFacingError:
