@@ -260,7 +260,15 @@ def post(ws: Workspace, org: uuid.UUID, *, project_id: uuid.UUID, content: str,
                 {"org": org, "id": new_id, "document": document})
         return new_id
 
-    return units.write(ws, run)
+    def landed(conn: Connection) -> uuid.UUID | None:
+        found = conn.execute(text(
+            "SELECT 1 FROM messages WHERE organization_id = :org AND id = :id "
+            "AND sender_id = :me"),
+            {"org": org, "id": new_id, "me": ws.identity.person_id}).first()
+        return None if found is None else new_id
+
+    # A lost connection: found by its id (sent, the answer was lost) or nothing was stored.
+    return units.write_once(ws, run, landed)
 
 
 def edit(ws: Workspace, org: uuid.UUID, message_id: uuid.UUID, content: str) -> None:

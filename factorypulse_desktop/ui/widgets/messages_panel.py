@@ -38,6 +38,7 @@ from factorypulse_desktop.domain.text import FieldError
 from factorypulse_desktop.services import documents, messages
 from factorypulse_desktop.services.documents import DocumentQuery, DocumentRow
 from factorypulse_desktop.services.messages import MessageRow, ThreadRow
+from factorypulse_desktop.services.units import SaveOutcomeUnknown
 from factorypulse_desktop.services.workspace import Workspace
 from factorypulse_desktop.ui.formatting import Formatter
 from factorypulse_desktop.ui.tasks import TaskRunner, describe_error
@@ -168,6 +169,8 @@ class MessagesPanel(QWidget):
         self.attached: list[DocumentRow] = []
         self.composing_new = False
         self.sending = False
+        # The message being sent and its id, until it is stored (see send).
+        self._unsent: tuple[tuple[object, ...], uuid.UUID] | None = None
         key = f"messages:{project_id}"
         self._keys = {name: f"{key}:{name}" for name in ("threads", "thread", "search")}
         # Replaced in tests so no modal dialog opens.
@@ -464,7 +467,13 @@ class MessagesPanel(QWidget):
         subject = self.subject_edit.text() if self.composing_new else None
         mention_ids = [p.id for p in resolve(content, self.people).people]
         document_ids = [d.id for d in self.attached]
-        message_id = uuid.uuid4()  # the same id if the person presses Send again
+        # The same id if the person presses Send again for the same message (after a lost
+        # answer the database then finds it instead of storing it twice); a changed message
+        # is a new one.
+        draft = (parent, subject, content, tuple(mention_ids), tuple(document_ids))
+        if self._unsent is None or self._unsent[0] != draft:
+            self._unsent = (draft, uuid.uuid4())
+        message_id = self._unsent[1]
         ws, org, project = self._workspace, self.organization_id, self.project_id
         self.sending = True
         self._update_compose()
@@ -476,6 +485,7 @@ class MessagesPanel(QWidget):
 
     def _sent(self, message_id: uuid.UUID) -> None:
         self.sending = False
+        self._unsent = None
         self.banner.hide()
         self.reply_box.clear()
         self.attached = []
@@ -493,7 +503,11 @@ class MessagesPanel(QWidget):
         # What was typed stays in the box (and the subject, and the attachments) to send again.
         self.sending = False
         self._update_compose()
-        self.banner.show_message(self.tr("The message was not sent: ") + describe_error(error))
+        if isinstance(error, SaveOutcomeUnknown):  # maybe sent: Send again stores it once
+            self.banner.show_message(describe_error(error))
+        else:
+            self.banner.show_message(self.tr("The message was not sent: ")
+                                     + describe_error(error))
 
     def delete_message(self, message_id: uuid.UUID) -> None:
         ws, org = self._workspace, self.organization_id
