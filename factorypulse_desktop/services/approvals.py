@@ -162,8 +162,39 @@ def decide(ws: Workspace, org: uuid.UUID, approval: uuid.UUID, expected_version:
            decision: str, comment: str = "") -> str:
     """Approve or reject if nothing changed since `expected_version`; the new status."""
     words = _check(decision, comment)
-    return units.write(ws, lambda conn: _decide_on(conn, org, approval, expected_version,
-                                                   decision, words), describe=_refusal)
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> str | None:
+        # Mine is the latest decision on it, and it moved on from the version I decided at.
+        row = conn.execute(text(_MY_DECISION_LANDED), {
+            "org": org, "id": approval, "version": expected_version, "me": me,
+            "decision": decision}).scalar_one_or_none()
+        return None if row is None else str(row)
+
+    try:
+        # A lost connection: the decision is found (the answer was lost) or was not stored.
+        return units.write_once(
+            ws, lambda conn: _decide_on(conn, org, approval, expected_version, decision,
+                                        words), landed, describe=_refusal)
+    except ApprovalConflictError:
+        # Pressed again after the answer to a decision that landed was lost: not a conflict.
+        again = units.read(ws, landed)
+        if again is not None:
+            return again
+        raise
+
+
+_MY_DECISION_LANDED = """
+SELECT a.status::text FROM approvals a
+WHERE a.organization_id = :org AND a.id = :id AND a.version > :version
+  AND (SELECT x.decided_by = :me AND x.decision::text = :decision
+       FROM approval_step_approvers x
+       JOIN approval_steps s ON s.organization_id = x.organization_id
+        AND s.id = x.approval_step_id
+       WHERE x.organization_id = a.organization_id AND s.approval_id = a.id
+         AND x.decided_at IS NOT NULL
+       ORDER BY x.decided_at DESC LIMIT 1)
+"""
 
 
 def decide_all(ws: Workspace, org: uuid.UUID, items: Sequence[tuple[uuid.UUID, int]],
