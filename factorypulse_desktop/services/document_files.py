@@ -125,7 +125,15 @@ def upload(ws: Workspace, org: uuid.UUID, request: UploadRequest, *,
         if object_id is not None:
             found = blobs.stored_object(conn, org, object_id)
             if found is None or found.status != "uploading":
-                object_id = None  # cleaned up meanwhile: start again
+                # Finished: stored already when the answer of the final transaction was lost
+                # (the version carries the upload's id), so it is not stored twice; or
+                # cleaned up meanwhile: start again.
+                landed = _landed_upload(conn, org, object_id)
+                if landed is not None:
+                    if journal is not None:
+                        journal.forget(object_id)
+                    return landed
+                object_id = None
         if object_id is None:
             object_id = blobs.begin_upload(conn, org, store, size, mime_type_of(
                 request.file_name))
@@ -149,6 +157,17 @@ def upload(ws: Workspace, org: uuid.UUID, request: UploadRequest, *,
         if journal is not None:
             journal.forget(object_id)
         return result
+
+
+def _landed_upload(conn: psycopg.Connection[Any], org: uuid.UUID,
+                   upload_id: uuid.UUID) -> Uploaded | None:
+    """The version the upload `upload_id` made, if its final transaction committed."""
+    row = conn.execute(
+        "SELECT v.document_id, v.version_number, v.storage_object_id, o.size "
+        "FROM document_versions v JOIN storage_objects o ON o.organization_id = "
+        "v.organization_id AND o.id = v.storage_object_id "
+        "WHERE v.organization_id = %s AND v.id = %s", (org, upload_id)).fetchone()
+    return None if row is None else Uploaded(row[0], row[1], row[2], row[3])
 
 
 def _request_fields(request: UploadRequest) -> dict[str, Any]:
@@ -218,11 +237,12 @@ def _store_document(conn: psycopg.Connection[Any], org: uuid.UUID, request: Uplo
             ).fetchone()
             assert top is not None
             number = top[0] + 1
+        # The version's id is the upload's: a resumed upload finds it (_landed_upload).
         conn.execute(
-            "INSERT INTO document_versions (organization_id, document_id, version_number, "
+            "INSERT INTO document_versions (id, organization_id, document_id, version_number, "
             "storage_object_id, file_name, mime_type, title, change_summary, is_current) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, true)",
-            (org, document_id, number, content, name, mime, request.title or None,
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, true)",
+            (object_id, org, document_id, number, content, name, mime, request.title or None,
              request.change_summary or ("First upload." if number == 1 else None)),
         )
         conn.execute(
