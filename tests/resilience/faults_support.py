@@ -117,18 +117,20 @@ def count(db: Any, sql: str, *params: Any) -> int:
 
 @contextmanager
 def killed_at(db: Any, ws: Workspace, pattern: str, times: int,
-              after: _Trap | None = None) -> Iterator[list[int]]:
+              after: _Trap | None = None, about: Any = None) -> Iterator[list[int]]:
     """The next `times` statements of the workspace matching `pattern` (once `after` fired,
-    if given) find their backend terminated just before they run: the server gone while the
-    app asks whether a save landed."""
+    if given; and only those bound to the value `about`, if given -- not the page's own reads)
+    find their backend terminated just before they run: the server gone while the app asks
+    whether a save landed."""
     from sqlalchemy import event
 
     wanted = re.compile(pattern, re.IGNORECASE | re.DOTALL)
     killed: list[int] = []
 
-    def kill(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def kill(conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        values = parameters.values() if isinstance(parameters, dict) else (parameters or ())
         if (after is None or after.fired) and len(killed) < times \
-                and wanted.search(statement):
+                and wanted.search(statement) and (about is None or about in values):
             pid = conn.connection.dbapi_connection.info.backend_pid
             killed.append(pid)
             terminate(db, pid)

@@ -57,7 +57,7 @@ def test_T_NET_03_contacts_page_saves_a_new_contact_once_when_pressed_again(
         page.editor.lines["company_name"].setText("Twice Pressed Gears")
         with (answer_lost_after_commit(demo_db, ws, r"INSERT INTO contacts") as trap,
               killed_at(demo_db, ws, r"FROM contacts c\s+LEFT JOIN persons", times=3,
-                        after=trap)):
+                        after=trap, about=page._new_id)):
             page.save_button.click()
             qtbot.waitUntil(lambda: UNKNOWN in page.banner.text, timeout=WAIT)
         assert trap.fired
