@@ -226,14 +226,15 @@ def run_once(cluster: Any, setup: dict[str, Any], n: int, args: argparse.Namespa
             if p.is_alive():
                 p.kill()
     load_end = os.getloadavg()
-    results = []
+    results: list[dict[str, Any]] = []
     for s in specs:
         path = Path(s.out)
         results.append(json.loads(path.read_text()) if path.exists() else
                        {"index": s.index, "username": s.username, "org_id": s.org_id,
                         "crash": "no result file (process died)"})
     shutil.rmtree(out_dir, ignore_errors=True)
-    seconds = max((r.get("elapsed_s", 0.0) for r in results), default=args.seconds) or wall
+    seconds = float(max((float(r.get("elapsed_s", 0.0)) for r in results),
+                        default=args.seconds) or wall)
     figures = invariants.summarize_ops(results, seconds)
     with psycopg.connect(owner_info) as owner:
         writes = invariants.check_writes(owner, results)

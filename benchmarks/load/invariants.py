@@ -44,7 +44,7 @@ def summarize_ops(results: list[dict[str, Any]], seconds: float) -> dict[str, An
     for r in results:
         for op in r.get("ops", []):
             per_op[op["op"]].append(op)
-    table = {}
+    table: dict[str, dict[str, Any]] = {}
     total = ok_total = 0
     errors: Counter[str] = Counter()
     samples: dict[str, list[str]] = defaultdict(list)
@@ -101,7 +101,8 @@ def check_writes(owner: psycopg.Connection[Any], results: list[dict[str, Any]]
         for op in r.get("ops", []):
             if not op["check"]:
                 continue
-            rows = found.get(tuple(op["check"]), [])  # type: ignore[arg-type]
+            table_, column_, value_ = op["check"]
+            rows = found.get((table_, column_, value_), [])
             where = f"{r['username']} {op['op']} {op['check'][2]}"
             if any(org != r["org_id"] for org in rows):
                 report["wrong_org"].append(where)
