@@ -3,7 +3,9 @@
 Every service reads with `read` (read-only, run again whole on a lost connection:
 `Workspace.read`) and writes with `transaction` or `write` (one transaction, committed at the
 end). A database error becomes a `UserFacingError` through `describe` (by default
-`friendly_error`); a `UserFacingError` raised inside passes unchanged.
+`friendly_error`); a `UserFacingError` raised inside passes unchanged. Text the driver cannot
+send (a lone surrogate: half of an emoji, left by a broken paste) becomes `BROKEN_TEXT`
+instead of a crash (T-IN-01, T-IN-03: every filter and form reaches the database here).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.services.workspace import Workspace
 
 T = TypeVar("T")
+BROKEN_TEXT = ("The text contains a broken character (half of an emoji or of a symbol, often "
+               "left by copying); delete it or type the text again.")
 Describe = Callable[[exc.DBAPIError], UserFacingError]
 
 
@@ -31,6 +35,8 @@ def read(ws: Workspace, fn: Callable[[Connection], T], *,
         raise
     except exc.DBAPIError as error:
         raise describe(error) from error
+    except UnicodeEncodeError as error:  # psycopg encodes parameters as UTF-8
+        raise UserFacingError(BROKEN_TEXT) from error
 
 
 @contextmanager
@@ -43,6 +49,8 @@ def transaction(ws: Workspace, *, describe: Describe = friendly_error) -> Iterat
         raise
     except exc.DBAPIError as error:
         raise describe(error) from error
+    except UnicodeEncodeError as error:
+        raise UserFacingError(BROKEN_TEXT) from error
 
 
 def write(ws: Workspace, fn: Callable[[Connection], T], *,
