@@ -81,7 +81,8 @@ REFUSED_IN_FORMS = {"nul", "lone_surrogate", "1mb"}
 # What a message shown to a person must never look like.
 # (The typed text itself is taken out first: echoing "(SELECT 1)" back is fine.)
 _LEAK = re.compile(r"\bSELECT |\bINSERT INTO|\bUPDATE \w+ SET|psycopg|sqlalchemy|Traceback|"
-                   r"ERROR: |LINE \d+:|syntax error|\[SQL:|sqlstate|DETAIL:|CONTEXT:")
+                   r"ERROR: |LINE \d+:|syntax error|\[SQL:|sqlstate|DETAIL:|CONTEXT:|0x00|"
+                   r"PostgreSQL text fields")
 
 
 @dataclass(frozen=True)
