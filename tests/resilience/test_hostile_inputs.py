@@ -220,6 +220,26 @@ FILTERS: dict[str, Filter] = {
 }
 
 
+def _text(*values: object) -> str:
+    return " ".join(str(v) for v in values if v is not None).casefold()
+
+
+# What each row of a list shows of the fields its text filter searches: every row found for a
+# typed word must hold that word literally there (a wildcard would let others through).
+HOLDS: dict[str, Callable[[Any], str]] = {
+    "projects.list_projects(text)": lambda r: _text(r.number, r.title, r.customer),
+    "documents.list_documents(text)": lambda r: _text(r.title, r.file_name, r.project_number,
+                                                      *r.tags),
+    "activity.page(text)": lambda r: _text(r.description, r.action, r.entity_type),
+    "inventory.list_items(text)": lambda r: _text(r.item_code, r.item_name,
+                                                  getattr(r, "barcode", None)),
+}
+
+
+def _rows(result: Any) -> list[Any]:
+    return list(result.rows) if hasattr(result, "rows") else list(result)
+
+
 def _plain(error: BaseException, typed: str = "") -> None:
     text = str(error)
     assert text.strip(), f"an empty message: {error!r}"
@@ -248,8 +268,13 @@ def test_T_IN_01_every_filter_takes_the_corpus_literally(
         wanted = _searchable(value).strip()
         if wanted and not _owner_text_present(hostile_db, ctx.org, wanted):
             assert _count(result) == 0, f"{entry} with {key} finds rows that do not hold it"
-        if key == "percent" and baseline > 1:
-            assert _count(result) < baseline, f"{entry}: % lists everything"
+        if entry in HOLDS and wanted:
+            for word in wanted.casefold().split()[:8]:
+                for row in _rows(result):
+                    assert word[:100] in HOLDS[entry](row), (entry, key, row)
+        elif key in {"percent", "underscore"} and baseline > 1:
+            # As LIKE wildcards they would match every row ("_": any one character).
+            assert _count(result) < baseline, f"{entry}: {value} lists everything"
     with psycopg.connect(hostile_db.owner_conninfo()) as owner:
         assert owner.execute("SELECT to_regclass('public.documents')").fetchone() == (
             "documents",)
