@@ -23,6 +23,10 @@ def driver_error(error: BaseException) -> BaseException:
     return original if isinstance(original, BaseException) else error
 
 
+NUL_TEXT = ("The text contains an invisible NUL character (often left by copying); delete it "
+            "or type the text again.")
+
+
 def friendly_error(error: BaseException) -> UserFacingError:
     """Translate a driver error into one clear sentence."""
     original = driver_error(error)
@@ -48,6 +52,10 @@ def friendly_error(error: BaseException) -> UserFacingError:
             "The database server cannot be reached. Check that it is running and that the "
             "address is right."
         )
+    if isinstance(original, psycopg.DataError) and "NUL (0x00)" in str(original):
+        # Raised by psycopg itself (a NUL cannot be sent in a text value), e.g. pasted into a
+        # filter: the driver's wording names bytes and PostgreSQL (T-IN-01).
+        return UserFacingError(NUL_TEXT)
     if isinstance(original, psycopg.Error):
         diag = original.diag
         if isinstance(original, psycopg.errors.UniqueViolation):

@@ -133,12 +133,12 @@ def inbox(ws: Workspace, org: uuid.UUID, *, kind: str | None = None,
 def _check(decision: str, comment: str) -> str:
     if decision not in DECISIONS:
         raise UserFacingError("Choose approve or reject.")
-    words = comment.strip()
+    # NUL and broken characters refused in words, NFC, bounded (T-IN-03).
+    words = clean_text(comment, field="comment", label="The comment",
+                       max_length=MAX_COMMENT) or ""
     if decision == "rejected" and not words:
         raise UserFacingError("Say why you reject it: the requester needs to know what to "
                               "change.")
-    if len(words) > MAX_COMMENT:
-        raise UserFacingError(f"The comment is too long (at most {MAX_COMMENT:,} characters).")
     return words
 
 

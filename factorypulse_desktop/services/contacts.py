@@ -488,6 +488,10 @@ def _where(organization_id: uuid.UUID, flt: ContactFilter, params: dict[str, Any
     elif flt.active != "all":
         raise UserFacingError(f'"{flt.active}" is not one of: active, inactive, all.')
     if flt.types:
+        known = {t.value for t in ContactType}
+        unknown = [str(t) for t in flt.types if str(t) not in known]
+        if unknown:  # T-IN-02: a type that is not one of ours, in words
+            raise UserFacingError(f'"{unknown[0]}" is not a contact type.')
         params["types"] = [ContactType(t).value for t in flt.types]
         parts.append("c.type::text = ANY (:types)")
     tag = " ".join((flt.capability or "").replace("\x00", "").split())[:MAX_TAG_LENGTH]

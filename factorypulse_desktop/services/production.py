@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import Connection, text
 
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.text import clean_text
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
@@ -26,6 +27,7 @@ STATUSES = ("planned", "released", "in_progress", "on_hold", "completed", "cance
 OPEN_STATUSES = ("planned", "released", "in_progress", "on_hold")
 MAX_QUANTITY = Decimal("99999999999.999")  # numeric(14, 3)
 MAX_TEXT = 2_000
+MAX_OPERATION_NAME = 200
 PAGE = 200
 
 
@@ -241,15 +243,17 @@ def check(new: NewOrder) -> tuple[Decimal, list[NewOperation], list[tuple[uuid.U
     amount = quantity(new.quantity)
     if new.planned_start and new.planned_end and new.planned_end < new.planned_start:
         raise UserFacingError("The planned end is before the planned start.")
-    if len(new.description) > MAX_TEXT:
-        raise UserFacingError(f"The description is too long (at most {MAX_TEXT:,} characters).")
-    operations = [NewOperation(o.name.strip(), o.work_center_id, o.planned_minutes)
-                  for o in new.operations]
-    if not operations:
+    clean_description(new.description)  # NUL, broken characters, length: refused in words
+    if not new.operations:
         raise UserFacingError("Add at least one operation: the shop floor works through them.")
-    for number, operation in enumerate(operations, start=1):
-        if not operation.name:
+    operations = []
+    for number, given in enumerate(new.operations, start=1):
+        name = clean_text(given.name, field="operations", label=f"The name of operation {number}",
+                          max_length=MAX_OPERATION_NAME)
+        if not name:
             raise UserFacingError(f"Operation {number} needs a name.")
+        operations.append(NewOperation(name, given.work_center_id, given.planned_minutes))
+    for number, operation in enumerate(operations, start=1):
         if operation.planned_minutes is not None and operation.planned_minutes < 0:
             raise UserFacingError(f"Operation {number}: planned minutes cannot be negative.")
     materials: dict[uuid.UUID, Decimal] = {}
@@ -259,16 +263,23 @@ def check(new: NewOrder) -> tuple[Decimal, list[NewOperation], list[tuple[uuid.U
     return amount, operations, list(materials.items())
 
 
+def clean_description(description: str) -> str | None:
+    """An order's description as stored (trimmed, NFC), or `FieldError` in words (T-IN-03)."""
+    return clean_text(description, field="description", label="The description",
+                      max_length=MAX_TEXT)
+
+
 def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrder) -> uuid.UUID:
     """Plan a production order (status planned; the database numbers it); its id."""
     amount, operations, materials = check(new)
+    description = clean_description(new.description)
 
     def run(conn: Connection) -> uuid.UUID:
         order_id = conn.execute(text(
             "INSERT INTO production_orders (organization_id, production_number, project_id, "
             "description, quantity, planned_start, planned_end) VALUES (:org, '', :project, "
             ":description, :quantity, :start, :end) RETURNING id"),
-            {"org": org, "project": project, "description": new.description.strip() or None,
+            {"org": org, "project": project, "description": description,
              "quantity": amount, "start": new.planned_start, "end": new.planned_end}
         ).scalar_one()
         for sequence, operation in enumerate(operations, start=1):

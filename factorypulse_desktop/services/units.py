@@ -3,7 +3,9 @@
 Every service reads with `read` (read-only, run again whole on a lost connection:
 `Workspace.read`) and writes with `transaction` or `write` (one transaction, committed at the
 end). A database error becomes a `UserFacingError` through `describe` (by default
-`friendly_error`); a `UserFacingError` raised inside passes unchanged.
+`friendly_error`); a `UserFacingError` raised inside passes unchanged. Text the driver cannot
+send (a lone surrogate: half of an emoji, left by a broken paste) becomes `BROKEN_TEXT`
+instead of a crash (T-IN-01, T-IN-03: every filter and form reaches the database here).
 
 `write` runs the whole unit again when the database ended it with a serialization failure or
 a deadlock (SQLSTATE 40001/40P01: nothing of it was stored), at most `WRITE_ATTEMPTS` times in
@@ -31,6 +33,8 @@ from factorypulse_desktop.services.workspace import Workspace, connection_lost
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+BROKEN_TEXT = ("The text contains a broken character (half of an emoji or of a symbol, often "
+               "left by copying); delete it or type the text again.")
 Describe = Callable[[exc.DBAPIError], UserFacingError]
 
 # Serialization failure and deadlock: the database rolled the transaction back; running the
@@ -64,6 +68,8 @@ def read(ws: Workspace, fn: Callable[[Connection], T], *,
         raise
     except exc.DBAPIError as error:
         raise describe(error) from error
+    except UnicodeEncodeError as error:  # psycopg encodes parameters as UTF-8
+        raise UserFacingError(BROKEN_TEXT) from error
 
 
 @contextmanager
@@ -76,6 +82,8 @@ def transaction(ws: Workspace, *, describe: Describe = friendly_error) -> Iterat
         raise
     except exc.DBAPIError as error:
         raise describe(error) from error
+    except UnicodeEncodeError as error:
+        raise UserFacingError(BROKEN_TEXT) from error
 
 
 @contextmanager
@@ -110,6 +118,8 @@ def write(ws: Workspace, fn: Callable[[Connection], T], *,
                 return fn(conn)
         except UserFacingError:
             raise
+        except UnicodeEncodeError as error:
+            raise UserFacingError(BROKEN_TEXT) from error
         except exc.DBAPIError as error:
             if not retryable(error):
                 raise describe(error) from error

@@ -393,5 +393,5 @@ def test_search_function_is_a_guarded_definer(demo: dict[str, Any]) -> None:
     assert row is not None
     definer, owner, config, volatility, public_exec, member_exec, backup_exec = row
     assert definer and owner == "fp_security" and volatility == "s"
-    assert "search_path=pg_catalog, public" in config
+    assert "search_path=pg_catalog, public, pg_temp" in config  # pg_temp last (0018)
     assert not public_exec and member_exec and not backup_exec
