@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, text
 
 from factorypulse_desktop.data import people
+from factorypulse_desktop.domain.currency import CURRENCY_CODES
 from factorypulse_desktop.domain.enums import PersonStatus, Role
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.validation import check_password, check_username
@@ -80,18 +81,6 @@ MAX_HOLIDAY_LABEL = 100
 MAX_FILE_LIMIT_MIB = 16 * 1024
 DEFAULT_FILE_LIMIT_MIB = 1024
 
-# Active ISO 4217 codes of money in circulation (no funds, metals or test codes).
-_ISO_4217 = """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
-    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
-    FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD
-    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
-    MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
-    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
-    TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF XCD XCG XOF
-    XPF YER ZAR ZMW ZWG ZWL
-    """
-CURRENCY_CODES: frozenset[str] = frozenset(_ISO_4217.split())
 
 # Offered when this computer has no time zone database (Windows without the tzdata package).
 COMMON_TIMEZONES: tuple[str, ...] = (

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error, sentence
+from factorypulse_desktop.domain.currency import is_currency
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
@@ -305,7 +306,10 @@ def project_approvals(ws: Workspace, org: uuid.UUID,
 def _amount(amount: Decimal | float | int | None, currency: str | None
             ) -> tuple[Decimal | None, str | None]:
     if amount is None:
-        return None, (currency or "").strip().upper() or None
+        code = (currency or "").strip().upper()
+        if code and not is_currency(code):
+            raise FieldError("currency", "Give the currency as three letters, e.g. USD or EUR.")
+        return None, code or None
     try:
         value = Decimal(str(amount))
     except InvalidOperation:
@@ -313,7 +317,7 @@ def _amount(amount: Decimal | float | int | None, currency: str | None
     if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
         raise FieldError("amount", "The amount must be zero or more (and not absurdly large).")
     code = (currency or "").strip().upper()
-    if len(code) != 3 or not code.isalpha():
+    if not is_currency(code):  # ISO 4217: not any three letters ("ÄÖÜ", full-width)
         raise FieldError("currency", "Give the currency as three letters, e.g. USD or EUR.")
     return value.quantize(Decimal("0.01")), code
 

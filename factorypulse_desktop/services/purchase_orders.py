@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error
+from factorypulse_desktop.domain.currency import is_currency
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
@@ -301,8 +302,9 @@ def check_draft(draft: OrderDraft) -> tuple[dict[str, Any], list[dict[str, Any]]
     if draft.supplier_id is None:
         raise FieldError("supplier", "Choose the supplier.")
     currency = (draft.currency or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise FieldError("currency", "Give the currency as three letters, e.g. USD or EUR.")
+    if not is_currency(currency):  # three ASCII letters of ISO 4217, not any three letters
+        raise FieldError("currency",
+                         "Give the currency as its three-letter code, e.g. USD or EUR.")
     if draft.priority not in PRIORITIES:
         raise FieldError("priority", "Choose a priority from the list.")
     notes = clean_text(draft.notes, field="notes", label="Notes", max_length=MAX_TEXT)

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from factorypulse_desktop.domain.currency import is_currency
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
@@ -351,7 +352,7 @@ def send_rfqs(ws: Workspace, org: uuid.UUID, rfqs: Sequence[RfqRow]) -> list[Rfq
 def check_quote(quote: QuoteInput) -> QuoteInput:
     """The quote cleaned, or a `FieldError` saying what to fix."""
     currency = (quote.currency or "").strip().upper()
-    if not _CURRENCY.match(currency):
+    if not _CURRENCY.match(currency) or not is_currency(currency):
         raise FieldError("currency", "The currency is a three-letter code such as USD or EUR.")
     if quote.lead_time_days is not None and not 0 <= quote.lead_time_days <= 3650:
         raise FieldError("lead_time_days", "The lead time is a number of days from 0 to 3650.")
