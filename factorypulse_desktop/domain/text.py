@@ -43,3 +43,10 @@ def clean_text(value: str | None, *, field: str, label: str, max_length: int,
                                 f"{max_length:,}).")
     return text
 
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """What of a typed value a message may quote back: printable characters only (NUL,
+    halves of emoji, direction and zero-width marks dropped), at most `limit` of them."""
+    text = "".join(c for c in value.strip() if c.isprintable())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"

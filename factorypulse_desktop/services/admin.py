@@ -31,6 +31,7 @@ from factorypulse_desktop.data import people
 from factorypulse_desktop.domain.currency import CURRENCY_CODES
 from factorypulse_desktop.domain.enums import PersonStatus, Role
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.text import clean_text, shown
 from factorypulse_desktop.domain.validation import check_password, check_username
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.auth import (
@@ -77,6 +78,7 @@ WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 DEFAULT_WORKING_DAYS = frozenset(range(5))
 MAX_NAME = 200
 MAX_HOLIDAY_LABEL = 100
+MAX_EMAIL = 254  # RFC 5321: the longest address that can be delivered
 # The largest document file an administrator may allow, in MiB (the default is 1 GiB).
 MAX_FILE_LIMIT_MIB = 16 * 1024
 DEFAULT_FILE_LIMIT_MIB = 1024
@@ -239,17 +241,18 @@ def _portal_contact_needed(role: Role) -> UserFacingError:
     )
 
 
-def _clean(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
 def check_email(email: str | None) -> str | None:
-    """The e-mail address stripped, or None when empty; a malformed one is refused."""
-    value = _clean(email)
+    """The e-mail address trimmed and NFC, or None when empty; a malformed one is refused."""
+    value = clean_text(email, field="email", label="The e-mail address", max_length=MAX_EMAIL)
     if value is not None and not _EMAIL_RE.match(value):
-        raise UserFacingError(f'"{value}" is not an e-mail address.')
+        raise UserFacingError(f'"{shown(value)}" is not an e-mail address.')
     return value
+
+
+def check_display_name(display_name: str | None) -> str | None:
+    """The name shown for a person, trimmed and NFC; None when empty (the user name is shown)."""
+    return clean_text(display_name, field="display_name", label="The display name",
+                      max_length=MAX_NAME)
 
 
 # -- people ---------------------------------------------------------------------------------
@@ -324,6 +327,7 @@ def add_person(
     check_username(username)
     check_password(password)
     email = check_email(email)
+    display_name = check_display_name(display_name)
     if role.is_portal and contact_id is None:
         raise _portal_contact_needed(role)
     with units.transaction(ws) as conn:
@@ -334,7 +338,7 @@ def add_person(
             username,
             role,
             password,
-            display_name=_clean(display_name),
+            display_name=display_name,
             email=email,
             contact_id=contact_id,
         )
@@ -425,15 +429,16 @@ def check_timezone(value: str) -> str:
     if known:
         if name not in known:
             raise UserFacingError(
-                f'"{name}" is not a time zone. Choose one from the list, e.g. America/Chicago '
-                "or Europe/Berlin."
+                f'"{shown(name)}" is not a time zone. Choose one from the list, e.g. '
+                "America/Chicago or Europe/Berlin."
             )
         return name
     try:  # no list on this computer: ask zoneinfo itself
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise UserFacingError(
-            f'"{name}" is not a time zone. Choose one from the list, e.g. Europe/Berlin.'
+            f'"{shown(name)}" is not a time zone. Choose one from the list, e.g. '
+            "Europe/Berlin."
         ) from None
     return name
 
@@ -443,7 +448,7 @@ def check_currency(value: str) -> str:
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise UserFacingError(
-            f'"{value.strip()}" is not a currency code: use the three-letter ISO 4217 code, '
+            f'"{shown(value)}" is not a currency code: use the three-letter ISO 4217 code, '
             "such as USD, EUR or VND."
         )
     if code not in CURRENCY_CODES:
@@ -458,7 +463,7 @@ def check_locale(value: str) -> str:
     match = _LOCALE_RE.match(value.strip())
     if match is None:
         raise UserFacingError(
-            f'"{value.strip()}" is not a locale: write a language and a country, such as '
+            f'"{shown(value)}" is not a locale: write a language and a country, such as '
             "en_US, vi_VN or de_DE."
         )
     return f"{match.group(1).lower()}_{match.group(2).upper()}"
@@ -466,11 +471,10 @@ def check_locale(value: str) -> str:
 
 def check_settings(settings: OrgSettings) -> OrgSettings:
     """The settings cleaned up (stripped, sorted, normalized), or a plain sentence."""
-    name = settings.name.strip()
-    if not name:
+    if not settings.name.strip():
         raise UserFacingError("The organization needs a name.")
-    if len(name) > MAX_NAME:
-        raise UserFacingError(f"The organization's name can have at most {MAX_NAME} characters.")
+    name = clean_text(settings.name, field="name", label="The organization's name",
+                      max_length=MAX_NAME, required=True) or ""
     days = frozenset(settings.working_days)
     if not days:
         raise UserFacingError("Choose at least one working day.")
@@ -478,11 +482,8 @@ def check_settings(settings: OrgSettings) -> OrgSettings:
         raise UserFacingError("Working days are numbered 0 (Monday) to 6 (Sunday).")
     seen: dict[dt.date, str] = {}
     for holiday in settings.holidays:
-        label = holiday.label.strip()
-        if len(label) > MAX_HOLIDAY_LABEL:
-            raise UserFacingError(
-                f"A holiday's name can have at most {MAX_HOLIDAY_LABEL} characters."
-            )
+        label = clean_text(holiday.label, field="holidays", label="A holiday's name",
+                           max_length=MAX_HOLIDAY_LABEL) or ""
         if holiday.date in seen:
             raise UserFacingError(f"The holiday on {holiday.date.isoformat()} is listed twice.")
         seen[holiday.date] = label
