@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from factorypulse_desktop.domain.text import FieldError
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
@@ -170,9 +171,10 @@ def preferences(ws: Workspace, org: uuid.UUID) -> list[Preference]:
 
 def save_preferences(ws: Workspace, org: uuid.UUID, prefs: Sequence[Preference]) -> None:
     """Store the person's choices (desktop notifications need the in-app one)."""
-    unknown = [p.event for p in prefs if p.event not in EVENT_LABELS]
-    if unknown:
-        raise ValueError(f"unknown notification events: {unknown}")
+    if any(p.event not in EVENT_LABELS for p in prefs):
+        # Only the listed events can be chosen (a FieldError is a ValueError too).
+        raise FieldError("event", "Choose the notifications from the list; reload the "
+                                  "preferences and try again.")
 
     def run(conn: Connection) -> None:
         for p in prefs:
