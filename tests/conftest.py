@@ -138,6 +138,13 @@ def demo_db(pg_cluster: EmbeddedCluster, seeded_template: str) -> Iterator[Datab
     yield from _fresh(pg_cluster, seeded_template)
 
 
+@pytest.fixture(scope="module")
+def module_demo_db(pg_cluster: EmbeddedCluster, seeded_template: str) -> Iterator[Database]:
+    """One demo database for a whole module: sweeps of many inputs that leave the demo data
+    fit for the module's next test."""
+    yield from _fresh(pg_cluster, seeded_template)
+
+
 @pytest.fixture
 def empty_db(pg_cluster: EmbeddedCluster) -> Iterator[Database]:
     """A fresh database without any schema (for migration tests)."""

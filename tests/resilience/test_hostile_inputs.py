@@ -21,7 +21,6 @@ Inputs this file cannot reach are listed in docs/reliability.md (T-IN rows).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import unicodedata
@@ -43,7 +42,6 @@ from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.intake import IntakeForm, IntakeInvalid
 from factorypulse_desktop.domain.intake import validate as validate_intake
 from factorypulse_desktop.domain.text import FieldError
-from factorypulse_desktop.runtime.embedded import EmbeddedCluster
 from factorypulse_desktop.services import (
     activity,
     approvals,
@@ -85,18 +83,6 @@ _LEAK = re.compile(r"\bSELECT |\bINSERT INTO|\bUPDATE \w+ SET|psycopg|sqlalchemy
                    r"PostgreSQL text fields")
 
 
-@dataclass(frozen=True)
-class _Db:
-    """A throwaway copy of the seeded demo database, shared by this module's tests."""
-
-    cluster: EmbeddedCluster
-    name: str
-
-    def owner_conninfo(self) -> str:
-        return self.cluster.conninfo(self.name)
-
-    def conninfo_for(self, username: str, password: str = DEMO_PASSWORD) -> str:
-        return self.cluster.conninfo(self.name, user=username, password=password)
 
 
 @dataclass
@@ -107,38 +93,24 @@ class Ctx:
     project_id: uuid.UUID
 
 
-@pytest.fixture(scope="module")
-def hostile_db(pg_cluster: EmbeddedCluster, seeded_template: str) -> Iterator[_Db]:
-    name = f"hostile_in_{os.getpid()}"
-    with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(seeded_template)))
-    try:
-        yield _Db(pg_cluster, name)
-    finally:
-        with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")
-def ctx(hostile_db: _Db) -> Iterator[Ctx]:
-    with psycopg.connect(hostile_db.owner_conninfo()) as owner:
+def ctx(module_demo_db: Any) -> Iterator[Ctx]:
+    with psycopg.connect(module_demo_db.owner_conninfo()) as owner:
         row = owner.execute(
             "SELECT m.organization_id, m.thread_id, m.project_id FROM messages m "
             "JOIN organizations o ON o.id = m.organization_id WHERE o.slug = 'acme' "
             "AND m.thread_id IS NOT NULL AND m.deleted_at IS NULL LIMIT 1").fetchone()
     assert row is not None
-    with sign_in(profile_for(hostile_db), "acme.admin", DEMO_PASSWORD) as ws:
+    with sign_in(profile_for(module_demo_db), "acme.admin", DEMO_PASSWORD) as ws:
         yield Ctx(ws, row[0], row[1], row[2])
 
 
 _PRESENT: dict[tuple[str, uuid.UUID, str], bool] = {}
 
 
-def _owner_text_present(db: _Db, org: uuid.UUID, needle: str) -> bool:
+def _owner_text_present(db: Any, org: uuid.UUID, needle: str) -> bool:
     """Whether `needle` appears in any of acme's rows (as the owner): then a literal match may
     legitimately find something. (Asked once per needle: the filters only read.)"""
     key = (db.name, org, needle)
@@ -147,7 +119,7 @@ def _owner_text_present(db: _Db, org: uuid.UUID, needle: str) -> bool:
     return _PRESENT[key]
 
 
-def _scan(db: _Db, org: uuid.UUID, needle: str) -> bool:
+def _scan(db: Any, org: uuid.UUID, needle: str) -> bool:
     with psycopg.connect(db.owner_conninfo()) as owner:
         tables = [r[0] for r in owner.execute(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -250,7 +222,7 @@ def _plain(error: BaseException, typed: str = "") -> None:
 
 @pytest.mark.parametrize("entry", sorted(FILTERS))
 def test_T_IN_01_every_filter_takes_the_corpus_literally(
-    ctx: Ctx, hostile_db: _Db, entry: str
+    ctx: Ctx, module_demo_db: Any, entry: str
 ) -> None:
     run = FILTERS[entry]
     baseline = _count(run(ctx, ""))
@@ -266,7 +238,7 @@ def test_T_IN_01_every_filter_takes_the_corpus_literally(
         elapsed = time.perf_counter() - started
         assert elapsed < (2.0 if key == "1mb" else 1.0), (entry, key, elapsed)
         wanted = _searchable(value).strip()
-        if wanted and not _owner_text_present(hostile_db, ctx.org, wanted):
+        if wanted and not _owner_text_present(module_demo_db, ctx.org, wanted):
             assert _count(result) == 0, f"{entry} with {key} finds rows that do not hold it"
         if entry in HOLDS and wanted:
             for word in wanted.casefold().split()[:8]:
@@ -275,7 +247,7 @@ def test_T_IN_01_every_filter_takes_the_corpus_literally(
         elif key in {"percent", "underscore"} and baseline > 1:
             # As LIKE wildcards they would match every row ("_": any one character).
             assert _count(result) < baseline, f"{entry}: {value} lists everything"
-    with psycopg.connect(hostile_db.owner_conninfo()) as owner:
+    with psycopg.connect(module_demo_db.owner_conninfo()) as owner:
         assert owner.execute("SELECT to_regclass('public.documents')").fetchone() == (
             "documents",)
 
@@ -523,7 +495,7 @@ def test_T_IN_03_every_form_field_refuses_nul_surrogates_and_1mb(ctx: Ctx, entry
                     assert stored.encode("utf-8") == value.strip().encode("utf-8")
 
 
-def test_T_IN_03_stored_values_round_trip_byte_exact(ctx: Ctx, hostile_db: _Db) -> None:
+def test_T_IN_03_stored_values_round_trip_byte_exact(ctx: Ctx, module_demo_db: Any) -> None:
     """Through the real save paths: emoji, ZWJ, RTLO and HTML stored exactly, NFD as NFC."""
     typed = {k: CORPUS[k] for k in ("emoji", "zwj", "rtlo", "html", "nfd_e", "sql_drop")}
     for key, value in typed.items():
@@ -534,7 +506,7 @@ def test_T_IN_03_stored_values_round_trip_byte_exact(ctx: Ctx, hostile_db: _Db) 
             item_code=f"HX-{key}"[:30], item_name=value))
         msg = messages.post(ctx.ws, ctx.org, project_id=ctx.project_id, content=value,
                             subject=value)
-        with psycopg.connect(hostile_db.owner_conninfo()) as owner:
+        with psycopg.connect(module_demo_db.owner_conninfo()) as owner:
             assert owner.execute("SELECT notes, convert_to(notes, 'UTF8') FROM contacts "
                                  "WHERE id = %s", (saved.id,)).fetchone() == (
                 want, want.encode())

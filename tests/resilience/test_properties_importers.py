@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -29,7 +27,6 @@ from support import DEMO_PASSWORD, profile_for
 
 from factorypulse_desktop.backup.web_import import reader
 from factorypulse_desktop.domain.csv_safety import FORMULA_STARTS
-from factorypulse_desktop.runtime.embedded import EmbeddedCluster
 from factorypulse_desktop.services import contacts_csv, inventory_csv
 from factorypulse_desktop.services.auth import sign_in
 
@@ -38,43 +35,22 @@ DB_SETTINGS = settings(max_examples=80, deadline=None,
                                               HealthCheck.too_slow])
 
 
-@dataclass(frozen=True)
-class _Db:
-    cluster: EmbeddedCluster
-    name: str
 
-    def owner_conninfo(self) -> str:
-        return self.cluster.conninfo(self.name)
+
 
 
 @pytest.fixture(scope="module")
-def import_db(pg_cluster: EmbeddedCluster, seeded_template: str) -> Iterator[_Db]:
-    name = f"hostile_csv_{os.getpid()}"
-    with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(seeded_template)))
-    try:
-        yield _Db(pg_cluster, name)
-    finally:
-        with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
-
-
-@pytest.fixture(scope="module")
-def people(import_db: _Db) -> Iterator[dict[str, Any]]:
-    with psycopg.connect(import_db.owner_conninfo()) as owner:
+def people(module_demo_db: Any) -> Iterator[dict[str, Any]]:
+    with psycopg.connect(module_demo_db.owner_conninfo()) as owner:
         row = owner.execute("SELECT id FROM organizations WHERE slug = 'acme'").fetchone()
     assert row is not None
-    profile = profile_for(import_db)
+    profile = profile_for(module_demo_db)
     with sign_in(profile, "acme.sales", DEMO_PASSWORD) as sales, \
             sign_in(profile, "acme.procurement", DEMO_PASSWORD) as procurement:
         yield {"org": row[0], "sales": sales, "procurement": procurement}
 
 
-def _count(db: _Db, table: str, org: uuid.UUID) -> int:
+def _count(db: Any, table: str, org: uuid.UUID) -> int:
     with psycopg.connect(db.owner_conninfo()) as owner:
         row = owner.execute(sql.SQL("SELECT count(*) FROM {} WHERE organization_id = %s")
                             .format(sql.Identifier(table)), (org,)).fetchone()
@@ -127,42 +103,42 @@ def _assert_safe_export(data: bytes) -> None:
 @DB_SETTINGS
 @given(data=csv_files(_CONTACT_HEADINGS))
 def test_T_IN_04_contacts_csv_imports_whole_or_refuses_whole(
-    import_db: _Db, people: dict[str, Any], data: bytes
+    module_demo_db: Any, people: dict[str, Any], data: bytes
 ) -> None:
     org, ws = people["org"], people["sales"]
-    before = _count(import_db, "contacts", org)
+    before = _count(module_demo_db, "contacts", org)
     parsed = contacts_csv.parse_contacts_csv(data)  # never raises for a bad file
     try:
         report = contacts_csv.import_contacts(ws, org, data)
     except contacts_csv.ContactsImportError as refused:
         assert refused.errors and str(refused)
         assert all(e.message for e in refused.errors)
-        assert _count(import_db, "contacts", org) == before  # 0 partial imports
+        assert _count(module_demo_db, "contacts", org) == before  # 0 partial imports
         return
     assert not parsed.errors
     assert report.imported == len(parsed.rows)
-    assert _count(import_db, "contacts", org) == before + report.imported
+    assert _count(module_demo_db, "contacts", org) == before + report.imported
     _assert_safe_export(contacts_csv.export_contacts(ws, org))
 
 
 @DB_SETTINGS
 @given(data=csv_files(_ITEM_HEADINGS))
 def test_T_IN_04_inventory_csv_imports_whole_or_refuses_whole(
-    import_db: _Db, people: dict[str, Any], data: bytes
+    module_demo_db: Any, people: dict[str, Any], data: bytes
 ) -> None:
     org, ws = people["org"], people["procurement"]
-    before = _count(import_db, "inventory_items", org)
+    before = _count(module_demo_db, "inventory_items", org)
     parsed = inventory_csv.parse_items_csv(data)
     try:
         report = inventory_csv.import_items(ws, org, data)
     except inventory_csv.ItemsImportError as refused:
         assert refused.errors and str(refused)
         assert all(e.message for e in refused.errors)
-        assert _count(import_db, "inventory_items", org) == before
+        assert _count(module_demo_db, "inventory_items", org) == before
         return
     assert not parsed.errors
     assert report.imported == len(parsed.rows)
-    assert _count(import_db, "inventory_items", org) == before + report.imported
+    assert _count(module_demo_db, "inventory_items", org) == before + report.imported
     _assert_safe_export(inventory_csv.export_items(ws, org))
 
 
