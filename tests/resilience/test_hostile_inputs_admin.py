@@ -22,23 +22,21 @@ Outcome rules (as in `test_hostile_inputs.py`, plus):
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 from support import DEMO_PASSWORD, profile_for
-from test_hostile_inputs import CORPUS, REFUSED_IN_FORMS, _Db, _plain
+from test_hostile_inputs import CORPUS, REFUSED_IN_FORMS, _plain
 
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
-from factorypulse_desktop.runtime.embedded import EmbeddedCluster
 from factorypulse_desktop.services import (
     admin,
     approvals,
@@ -71,7 +69,7 @@ class Actx:
     ws: Workspace
     org: uuid.UUID
     project_id: uuid.UUID
-    db: _Db
+    db: Any
 
     def owner_value(self, query: str, *params: object) -> object:
         with psycopg.connect(self.db.owner_conninfo()) as owner:
@@ -81,30 +79,14 @@ class Actx:
 
 
 @pytest.fixture(scope="module")
-def admin_db(pg_cluster: EmbeddedCluster, seeded_template: str) -> Iterator[_Db]:
-    name = f"hostile_admin_{os.getpid()}"
-    with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as pg:
-        pg.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        pg.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(seeded_template)))
-    try:
-        yield _Db(pg_cluster, name)
-    finally:
-        with psycopg.connect(pg_cluster.conninfo("postgres"), autocommit=True) as pg:
-            pg.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
-
-
-@pytest.fixture(scope="module")
-def actx(admin_db: _Db) -> Iterator[Actx]:
-    with psycopg.connect(admin_db.owner_conninfo()) as owner:
+def actx(module_demo_db: Any) -> Iterator[Actx]:
+    with psycopg.connect(module_demo_db.owner_conninfo()) as owner:
         row = owner.execute(
             "SELECT p.organization_id, p.id FROM projects p JOIN organizations o "
             "ON o.id = p.organization_id WHERE o.slug = 'acme' LIMIT 1").fetchone()
     assert row is not None
-    with sign_in(profile_for(admin_db), "acme.admin", DEMO_PASSWORD) as ws:
-        yield Actx(ws, row[0], row[1], admin_db)
+    with sign_in(profile_for(module_demo_db), "acme.admin", DEMO_PASSWORD) as ws:
+        yield Actx(ws, row[0], row[1], module_demo_db)
 
 
 def _words(error: BaseException, typed: str) -> None:
