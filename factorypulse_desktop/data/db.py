@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, pool
 from sqlalchemy.engine import make_url
 
@@ -12,6 +14,8 @@ from factorypulse_desktop.data import io_guard
 from factorypulse_desktop.data.db_errors import friendly_error
 
 __all__ = ["describe_url", "friendly_error", "make_engine"]
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(
@@ -30,7 +34,8 @@ def make_engine(
                     **(libpq_params or {})}
     if pooled:
         engine = create_engine(
-            url, pool_size=2, max_overflow=0, pool_pre_ping=True, connect_args=connect_args
+            url, pool_size=2, max_overflow=0, pool_pre_ping=True, connect_args=connect_args,
+            pool_reset_on_return=None,  # _reset_session_state rolls back itself
         )
         event.listen(engine, "reset", _reset_session_state)
     else:
@@ -39,12 +44,25 @@ def make_engine(
     return engine
 
 
-def _reset_session_state(dbapi_connection: Any, _record: Any, _state: Any) -> None:
-    """A connection returned to the pool keeps no session setting into its next use."""
-    dbapi_connection.rollback()
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("RESET ALL")
-    dbapi_connection.commit()
+def _reset_session_state(dbapi_connection: Any, record: Any, _state: Any) -> None:
+    """A connection returned to the pool keeps no session setting into its next use.
+
+    A connection the server ended meanwhile (a restart, `pg_terminate_backend`, a network
+    cut) is discarded here, quietly: the pool would otherwise log an ERROR with a traceback
+    for an event the next checkout handles anyway.
+    """
+    try:
+        dbapi_connection.rollback()
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("RESET ALL")
+        dbapi_connection.commit()
+    except psycopg.OperationalError as error:
+        if not (dbapi_connection.closed or dbapi_connection.broken):
+            raise
+        log.info("A pooled connection was lost while being returned; discarded: %s",
+                 str(error).splitlines()[0] if str(error) else type(error).__name__)
+        if record is not None:
+            record.invalidate(error)
 
 
 def describe_url(url: str) -> str:

@@ -350,6 +350,36 @@ def test_T_NET_09_a_transaction_left_open_is_ended_and_discarded(
     assert len(errors.statement) == statement_errors and errors.pre_ping == []
 
 
+def test_a_connection_ended_while_going_back_to_the_pool_is_discarded_quietly(
+    demo_db: Any, workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server ends a session just as its connection is returned (a restart, a network
+    cut, `pg_terminate_backend`): no ERROR with a traceback in the log, and the next write
+    and read run on a fresh connection. (Found by the soak: one ERROR per such event.)"""
+    ended: list[int] = []
+
+    def end_it_first(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+        pid = dbapi_connection.info.backend_pid
+        if not ended:
+            with owner_conn(demo_db, autocommit=True) as owner:
+                owner.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+            ended.append(pid)
+
+    # Placed before the app's own reset hook, so that the hook meets a dead connection.
+    event.listen(workspace.engine.pool, "reset", end_it_first, insert=True)
+    caplog.set_level("INFO")
+    with workspace.transaction() as conn:
+        pid = backend_pid(conn)
+        conn.execute(text("SELECT 1"))
+    assert ended == [pid]
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []
+    assert any("lost while being returned" in r.getMessage() for r in caplog.records)
+
+    with workspace.transaction() as conn:
+        assert backend_pid(conn) != pid
+    assert workspace.read(backend_pid) != pid
+
+
 def test_T_NET_09_a_read_that_idles_past_the_timeout_is_retried(
     demo_db: Any, workspace: Workspace
 ) -> None:
