@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,6 +29,7 @@ from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
 DECISIONS = ("approved", "rejected")
+OPEN_STATUSES = ("pending", "in_review", "escalated")
 MAX_COMMENT = 2_000
 PAGE = 50
 
@@ -52,6 +53,9 @@ class InboxItem:
     total_steps: int
     on_behalf_of: str | None  # a delegator's name when the person stands in for them
     version: int
+    # The record it is about changed since it was asked for: it cannot be decided any more
+    # (T-CONC-04); asking again replaces it (revision 0019).
+    stale: bool = False
 
     @property
     def cursor(self) -> tuple[dt.datetime, uuid.UUID]:
@@ -127,8 +131,21 @@ def inbox(ws: Workspace, org: uuid.UUID, *, kind: str | None = None,
     """What waits for the person (and for those they stand in for), oldest request first."""
     params = {"org": org, "me": ws.identity.person_id, "kind": kind, "limit": limit,
               "after_at": after[0] if after else None, "after_id": after[1] if after else None}
-    return units.read(ws, lambda conn: [InboxItem(*r) for r in conn.execute(text(_INBOX),
-                                                                           params)])
+
+    def run(conn: Connection) -> list[InboxItem]:
+        rows = [InboxItem(*r) for r in conn.execute(text(_INBOX), params)]
+        stale = stale_ids(conn, org, [r.id for r in rows])
+        return [replace(r, stale=True) if r.id in stale else r for r in rows]
+
+    return units.read(ws, run)
+
+
+def stale_ids(conn: Connection, org: uuid.UUID, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these open approvals are about a record changed since they were asked for."""
+    if not ids:
+        return set()
+    return set(conn.execute(text("SELECT fp_private.stale_approval_ids(:org, :ids)"),
+                            {"org": org, "ids": list(ids)}).scalars())
 
 
 def _check(decision: str, comment: str) -> str:
@@ -280,6 +297,7 @@ class ProjectApproval:
     amount: Decimal | None
     currency: str | None
     version: int
+    stale: bool = False  # open, but its record changed since: ask again (T-CONC-04)
 
 
 _PROJECT_APPROVALS = """
@@ -299,8 +317,13 @@ ORDER BY a.requested_at DESC, a.id
 def project_approvals(ws: Workspace, org: uuid.UUID,
                       project_id: uuid.UUID) -> list[ProjectApproval]:
     """Every approval of a project, newest request first, with its current step."""
-    return units.read(ws, lambda conn: [ProjectApproval(*r) for r in conn.execute(
-        text(_PROJECT_APPROVALS), {"org": org, "project": project_id})])
+    def run(conn: Connection) -> list[ProjectApproval]:
+        rows = [ProjectApproval(*r) for r in conn.execute(
+            text(_PROJECT_APPROVALS), {"org": org, "project": project_id})]
+        stale = stale_ids(conn, org, [r.id for r in rows if r.status in OPEN_STATUSES])
+        return [replace(r, stale=True) if r.id in stale else r for r in rows]
+
+    return units.read(ws, run)
 
 
 def _amount(amount: Decimal | float | int | None, currency: str | None

@@ -281,6 +281,67 @@ def test_T_CONC_04_the_approved_record_changed_after_the_request(
     assert status(demo_db, approval) == ("pending", 1)
 
 
+def test_T_CONC_04_a_changed_record_is_marked_in_the_inbox_and_asking_again_replaces_it(
+        demo_db: Any, acme: uuid.UUID) -> None:
+    """Found by the soak: approvals nobody could decide stayed in every inbox. Now the inbox
+    and the project's list say which changed since asked, and a new request cancels them."""
+    project = a_project(demo_db, acme)
+
+    def ask(kind: str) -> uuid.UUID:
+        with sign_in(profile_for(demo_db), "acme.sales", DEMO_PASSWORD) as sales:
+            return approvals.request(sales, acme, approval_type=kind, title="Quote",
+                                     entity_type="project", entity_id=project,
+                                     project_id=project)
+
+    first, other_kind = ask("cost_approval"), ask("quality_review")
+    with sign_in(profile_for(demo_db), "acme.management", DEMO_PASSWORD) as management:
+        def shown() -> dict[uuid.UUID, bool]:
+            return {i.id: i.stale for i in approvals.inbox(management, acme)
+                    if i.id in (first, other_kind) or i.entity_id == project}
+
+        assert shown() == {first: False, other_kind: False}
+        with owner_conn(demo_db) as conn:  # someone edits the project meanwhile
+            conn.execute("UPDATE projects SET notes = coalesce(notes, '') || ' changed' "
+                         "WHERE id = %s", (project,))
+        assert shown() == {first: True, other_kind: True}
+        listed = {a.id: a.stale for a in approvals.project_approvals(management, acme, project)}
+        assert listed[first] is True and listed[other_kind] is True
+        with pytest.raises(UserFacingError, match="changed"):  # still refused (T-CONC-04)
+            approvals.decide(management, acme, first, version(demo_db, first), "approved")
+
+        again = ask("cost_approval")
+        assert shown() == {again: False, other_kind: True}  # same kind replaced, only
+        assert status(demo_db, first) == ("cancelled", 1)
+        with owner_conn(demo_db) as conn:
+            history = conn.execute(
+                "SELECT action_type::text, comments FROM approval_history WHERE approval_id = "
+                "%s ORDER BY action_at", (first,)).fetchall()
+        assert history[-1][0] == "cancelled" and "asked for" in history[-1][1]
+        assert approvals.decide(management, acme, again, version(demo_db, again),
+                                "approved") == "approved"
+
+
+def test_only_the_own_organization_learns_which_approvals_are_stale(
+        demo_db: Any, acme: uuid.UUID) -> None:
+    with owner_conn(demo_db) as conn:
+        globex = org_id(conn, "globex")
+    project = a_project(demo_db, globex)
+    stale = request(demo_db, "globex.sales", globex, kind="cost_approval", entity_id=project)
+    with owner_conn(demo_db) as conn:
+        conn.execute("UPDATE projects SET notes = coalesce(notes, '') || ' changed' "
+                     "WHERE id = %s", (project,))
+        theirs = [r[0] for r in conn.execute(
+            "SELECT id FROM approvals WHERE organization_id = %s", (globex,))]
+    with person_conn(demo_db, "globex.sales") as conn:  # there is something to leak
+        assert conn.execute("SELECT fp_private.stale_approval_ids(%s, %s)",
+                            (globex, theirs)).fetchall() == [(stale,)]
+    with person_conn(demo_db, "acme.admin") as conn:
+        for org in (globex, acme):
+            found = conn.execute("SELECT fp_private.stale_approval_ids(%s, %s)",
+                                 (org, theirs)).fetchall()
+            assert found == []
+
+
 # -- the person's inbox and bulk decisions (services.approvals) --------------------------------
 def test_inbox_shows_what_waits_for_me_and_my_delegators(demo_db: Any, acme: uuid.UUID) -> None:
     chain(demo_db, acme, "QA", "quality_review", "project", [("QA", "parallel", 1, ["qa"])])

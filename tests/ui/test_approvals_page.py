@@ -214,6 +214,35 @@ def test_bulk_with_one_stale_item_applies_nothing_and_says_which(
     assert {asked[0], asked[2]} <= set(shown(page))
 
 
+def test_an_approval_whose_project_changed_is_marked_and_asking_again_replaces_it(
+        qtbot: QtBot, env: Env) -> None:
+    page = open_page(qtbot, env)
+    first = env.ask("First article inspection")
+    wait_shown(qtbot, page, [first])
+    assert cell(page, first, 6) != "Changed since asked"
+
+    def someone_edits_the_project() -> None:
+        with psycopg.connect(env.db.owner_conninfo()) as conn:
+            conn.execute("UPDATE projects SET notes = coalesce(notes, '') || ' revised' "
+                         "WHERE id = %s", (env.project,))
+
+    off_gui(someone_edits_the_project)
+    page.reload()
+    qtbot.waitUntil(lambda: cell(page, first, 6) == "Changed since asked", timeout=WAIT)
+    page.select([first])
+    assert not page.approve_button.isEnabled() and not page.reject_button.isEnabled()
+    assert page.stale_note.isVisible()
+    assert "can no longer be decided" in page.stale_note.text()
+    assert "can ask again" in page.stale_note.text()
+
+    again = env.ask("First article inspection")  # sales asks again: it replaces the first
+    wait_shown(qtbot, page, [again])
+    qtbot.waitUntil(lambda: first not in shown(page), timeout=WAIT)
+    assert env.status(first) == "cancelled"
+    page.select([again])
+    assert page.approve_button.isEnabled() and not page.stale_note.isVisible()
+
+
 def test_a_rejection_needs_a_comment(qtbot: QtBot, env: Env) -> None:
     page = open_page(qtbot, env)
     approval = env.ask("Scrap the old jig")

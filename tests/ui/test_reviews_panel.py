@@ -18,9 +18,10 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTableWidget
 from pytestqt.qtbot import QtBot
+from sqlalchemy import text
 from support import DEMO_PASSWORD, off_gui, profile_for
 
-from factorypulse_desktop.services import reviews
+from factorypulse_desktop.services import reviews, units
 from factorypulse_desktop.services.auth import Workspace, sign_in
 from factorypulse_desktop.services.io_guard import (
     allow_database_io_on_current_thread,
@@ -217,3 +218,15 @@ def test_ask_for_the_quote_approval(qtbot: QtBot, env: Env) -> None:
     assert row[0] == HTML  # a table cell is plain text (T-IN-10)
     assert row[1:4] == ["Quote / cost", "Waiting", "Step 1 of 2: Sales and engineering"]
     assert row[4] == "Alex Carter (Sales)"
+
+    # Someone changes the project while the quote waits: the request can no longer be decided,
+    # and the list says so, with what to do.
+    def someone_edits_the_project() -> None:
+        units.write(env.ws["management"], lambda conn: conn.execute(text(
+            "UPDATE projects SET notes = coalesce(notes, '') || ' revised' WHERE id = :id"),
+            {"id": env.project}))
+
+    off_gui(someone_edits_the_project)
+    sales.reload()
+    qtbot.waitUntil(lambda: sales.approvals and sales.approvals[0].stale, timeout=WAIT)
+    assert texts(sales.approvals_table, 0)[2] == "Changed since asked — ask again"

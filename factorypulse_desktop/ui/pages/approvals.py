@@ -164,6 +164,12 @@ class ApprovalsPage(QWidget):
         self.detail_title.setWordWrap(True)
         self.detail_title.setTextFormat(Qt.TextFormat.PlainText)
         right_layout.addWidget(self.detail_title)
+        self.stale_note = QLabel()
+        self.stale_note.setObjectName("muted")
+        self.stale_note.setWordWrap(True)
+        self.stale_note.setTextFormat(Qt.TextFormat.PlainText)  # quotes names
+        self.stale_note.hide()
+        right_layout.addWidget(self.stale_note)
         right_layout.addWidget(QLabel(self.tr("History")))
         self.history_list = QListWidget()  # item texts are plain text (T-IN-10)
         self.history_list.setWordWrap(True)
@@ -232,19 +238,24 @@ class ApprovalsPage(QWidget):
         self.table.setRowCount(len(self.items))
         now = dt.datetime.now(dt.UTC)
         late = QBrush(QColor(theme.current().error))
+        faded = QBrush(QColor(theme.current().muted))
         for row, item in enumerate(self.items):
-            overdue = is_overdue(item.due_date, now)
+            overdue = is_overdue(item.due_date, now) and not item.stale
             due = format_moment(self._formatter, item.due_date)
+            step = (self.tr("Changed since asked") if item.stale
+                    else step_words(item.step_number, item.total_steps, item.step_name))
             cells = (item.title, approval_type_label(item.approval_type),
                      item.project_number or "", item.requested_by or "",
                      format_moment(self._formatter, item.requested_at),
                      self.tr("{due} (overdue)").format(due=due) if overdue else due,
-                     step_words(item.step_number, item.total_steps, item.step_name),
-                     item.on_behalf_of or "")
+                     step, item.on_behalf_of or "")
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)  # table items are plain text (T-IN-10)
                 cell.setData(Qt.ItemDataRole.UserRole, item.id)
-                if overdue:
+                if item.stale:
+                    cell.setForeground(faded)
+                    cell.setToolTip(self._stale_words(item))
+                elif overdue:
                     cell.setForeground(late)
                 self.table.setItem(row, column, cell)
             if item.id in selected:
@@ -280,9 +291,24 @@ class ApprovalsPage(QWidget):
                 self.table.selectRow(row)
         self.table.setSelectionMode(mode)
 
+    def decidable_items(self) -> list[InboxItem]:
+        """The selected approvals that can still be decided (not changed since asked)."""
+        return [i for i in self.selected_items() if not i.stale]
+
+    def _stale_words(self, item: InboxItem) -> str:
+        return self.tr(
+            "The record was changed after this approval was asked for, so it can no longer "
+            "be decided. {who} can ask again; the new request replaces this one.").format(
+                who=item.requested_by or self.tr("Whoever asked"))
+
     def _selection_changed(self) -> None:
         chosen = self.selected_items()
-        count = len(chosen)
+        count = len(self.decidable_items())
+        stale = [i for i in chosen if i.stale]
+        self.stale_note.setText(self._stale_words(stale[0]) if len(stale) == 1 else self.tr(
+            "{n} of the selected approvals were changed since they were asked for and "
+            "cannot be decided; they are left out.").format(n=len(stale)))
+        self.stale_note.setVisible(bool(stale))
         self.approve_button.setEnabled(count > 0)
         self.reject_button.setEnabled(count > 0)
         if count > 1:
@@ -293,11 +319,11 @@ class ApprovalsPage(QWidget):
             self.reject_button.setText(self.tr("Reject…"))
         self.history = []
         self.history_list.clear()
-        if count == 1:
+        if len(chosen) == 1:
             self.detail_title.setText(chosen[0].title)
             self._load_history(chosen[0].id)
-        elif count > 1:
-            self.detail_title.setText(self.tr("{n} approvals selected").format(n=count))
+        elif chosen:
+            self.detail_title.setText(self.tr("{n} approvals selected").format(n=len(chosen)))
         else:
             self.detail_title.setText("")
 
@@ -320,8 +346,9 @@ class ApprovalsPage(QWidget):
     # -- deciding -----------------------------------------------------------------------------
 
     def decide_selected(self, decision: str) -> None:
-        """Open the comment dialog for the selected approval(s); it stays open until saved."""
-        chosen = self.selected_items()
+        """Open the comment dialog for the selected approval(s); it stays open until saved.
+        Those changed since they were asked for are left out (they cannot be decided)."""
+        chosen = self.decidable_items()
         if not chosen:
             return
         what = chosen[0].title if len(chosen) == 1 else "\n".join(

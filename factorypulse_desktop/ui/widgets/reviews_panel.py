@@ -229,7 +229,9 @@ class ReviewsPanel(QWidget):
         if selected is not None:
             self.select_review(selected.id)
         _fill(self.approvals_table, [(
-            a.title, approval_type_label(a.approval_type), approval_status_label(a.status),
+            a.title, approval_type_label(a.approval_type),
+            self.tr("Changed since asked — ask again") if a.stale
+            else approval_status_label(a.status),
             step_words(a.step_number, a.total_steps, a.step_name),
             a.requested_by or "", format_moment(fmt, a.requested_at),
             " ".join(filter(None, (a.decided_by, format_moment(fmt, a.decided_at)))))
