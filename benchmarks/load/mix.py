@@ -240,7 +240,9 @@ def op_approval_request(ctx: Context, attempt: Attempt) -> None:
 
 
 def op_decide(ctx: Context, attempt: Attempt) -> None:
-    waiting = approvals.inbox(ctx.ws, ctx.org, limit=20)
+    # As a person would: the inbox marks approvals whose project changed since they were
+    # asked for (revision 0019) and offers no decision on them.
+    waiting = [i for i in approvals.inbox(ctx.ws, ctx.org, limit=20) if not i.stale]
     if not waiting:
         raise Skip
     item = ctx.rng.choice(waiting)
