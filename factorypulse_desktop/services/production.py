@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import Connection, text
 
 from factorypulse_desktop.domain.errors import UserFacingError
-from factorypulse_desktop.domain.text import clean_text
+from factorypulse_desktop.domain.text import clean_text, shown
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
@@ -159,6 +159,9 @@ def list_orders(ws: Workspace, org: uuid.UUID, *, statuses: Sequence[str] | None
                 project: uuid.UUID | None = None, work_center: uuid.UUID | None = None,
                 limit: int = PAGE) -> list[OrderRow]:
     """Production orders, most recently changed first, by status, project or work center."""
+    unknown = [s for s in statuses or () if s not in STATUSES]
+    if unknown:  # an allowlist (T-IN-02): a tampered filter is refused, not "nothing found"
+        raise UserFacingError(f"Unknown status: {', '.join(shown(s) for s in unknown)}.")
     params = {"org": org, "statuses": list(statuses) if statuses else None,
               "project": project, "center": work_center, "limit": limit}
     return units.read(ws, lambda conn: [OrderRow(*r) for r in conn.execute(text(_LIST),

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, exc, text
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.currency import is_currency
 from factorypulse_desktop.domain.errors import UserFacingError
-from factorypulse_desktop.domain.text import FieldError, clean_text
+from factorypulse_desktop.domain.text import FieldError, clean_text, shown
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
 
@@ -149,7 +149,7 @@ def list_orders(ws: Workspace, org: uuid.UUID, *, statuses: Sequence[str] | None
     """Orders, most recently changed first; the next page starts `after` the last cursor."""
     unknown = [s for s in statuses or () if s not in STATUSES]
     if unknown:
-        raise UserFacingError(f"Unknown status: {', '.join(unknown)}.")
+        raise UserFacingError(f"Unknown status: {', '.join(shown(s) for s in unknown)}.")
     return units.read(ws, lambda conn: _order_rows(
         conn, org, statuses=statuses, supplier_id=supplier_id, project_id=project_id,
         after=after, limit=limit))

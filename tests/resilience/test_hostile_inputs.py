@@ -267,7 +267,7 @@ SORTED_LISTS: dict[str, Callable[[Ctx, str], Any]] = {
         c.ws, c.org, inventory.ItemFilter(status=k or "x")),
     "purchase order statuses": lambda c, k: purchase_orders.list_orders(
         c.ws, c.org, statuses=[k]),
-    "production statuses": lambda c, k: production.list_orders(c.ws, c.org, statuses=[k or "x"]),
+    "production statuses": lambda c, k: production.list_orders(c.ws, c.org, statuses=[k]),
 }
 
 
@@ -275,7 +275,8 @@ SORTED_LISTS: dict[str, Callable[[Ctx, str], Any]] = {
 def test_T_IN_02_tampered_sort_and_filter_keys_are_refused(ctx: Ctx, entry: str) -> None:
     for key in TAMPERED:
         if key == "" and entry in {"projects sort", "contacts sort", "contacts active",
-                                   "contacts types", "purchase order statuses"}:
+                                   "contacts types", "purchase order statuses",
+                                   "production statuses"}:
             key = "nope"
         try:
             result = SORTED_LISTS[entry](ctx, key)
@@ -285,6 +286,18 @@ def test_T_IN_02_tampered_sort_and_filter_keys_are_refused(ctx: Ctx, entry: str)
         except Exception as error:
             pytest.fail(f"{entry} with {key!r}: {type(error).__name__}: {str(error)[:200]}")
         assert _count(result) == 0, f"{entry} with {key!r} was not refused and found rows"
+
+
+@pytest.mark.parametrize("entry", ["purchase order statuses", "production statuses"])
+def test_T_IN_02_status_filters_are_allowlists(ctx: Ctx, entry: str) -> None:
+    """A status that does not exist is refused in words (not "nothing found"), and the words
+    quote only printable characters of it."""
+    for key in TAMPERED:
+        with pytest.raises(UserFacingError) as refused:
+            SORTED_LISTS[entry](ctx, key or "nope")
+        text = str(refused.value)
+        assert text.startswith("Unknown status:"), text
+        assert text.isprintable() and len(text) < 80, repr(text)
 
 
 # -- T-IN-03: every form's save path -------------------------------------------------------
