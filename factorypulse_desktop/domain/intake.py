@@ -11,9 +11,10 @@ import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from factorypulse_desktop.domain.enums import IntakeType, Priority
+from factorypulse_desktop.domain.numbers import NumberProblem, parse_decimal
 from factorypulse_desktop.domain.text import FieldError, clean_text
 
 
@@ -95,26 +96,9 @@ class IntakeInvalid(ValueError):
 
 
 def parse_money(text: str) -> Decimal | None:
-    """"12500", "12,500.50", "12 500,50" → Decimal; raises ValueError for anything else."""
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "").lstrip("$€£¥₫")
-    if not cleaned:
-        return None
-    if "," in cleaned and "." in cleaned:
-        # The separator that comes last is the decimal one.
-        decimal_sep = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
-        thousands = "." if decimal_sep == "," else ","
-        cleaned = cleaned.replace(thousands, "").replace(decimal_sep, ".")
-    elif "," in cleaned:
-        head, _, tail = cleaned.rpartition(",")
-        # "12,500" is twelve thousand five hundred; "12,5" is twelve and a half.
-        cleaned = cleaned.replace(",", "") if len(tail) == 3 else f"{head.replace(',', '')}.{tail}"
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not value.is_finite():
-        raise ValueError(text)
-    return value
+    """"12500", "12,500.50", "12 500,50", "$ 99.90" → Decimal (`domain.numbers`; "12,500"
+    alone is refused as ambiguous); raises `NumberProblem` (a ValueError) for anything else."""
+    return parse_decimal(text.strip().lstrip("$€£¥₫"))
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
@@ -157,8 +141,8 @@ def validate(form: IntakeForm) -> Intake:
             errors["estimated_value"] = "Estimated value must be zero or more."
         elif value is not None and value > _MAX_VALUE:
             errors["estimated_value"] = "Estimated value is too large."
-    except ValueError:
-        errors["estimated_value"] = "Estimated value is not a number (for example 12500.50)."
+    except NumberProblem as problem:
+        errors["estimated_value"] = f"Estimated value: {problem}"
     tags = parse_tags(form.tags)
     if len(tags) > MAX_TAGS:
         errors["tags"] = f"At most {MAX_TAGS} tags."

@@ -13,11 +13,10 @@ Blocking (network): call these from the task runner, never on the GUI thread.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, exc, text
@@ -25,6 +24,7 @@ from sqlalchemy import Connection, exc, text
 from factorypulse_desktop.data.db_errors import driver_error
 from factorypulse_desktop.domain.enums import Role
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.numbers import NumberProblem, parse_decimal
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
@@ -211,32 +211,25 @@ class Valuation:
 
 # -- typed numbers ----------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"[-+]?[0-9]+(?:[.,][0-9]+)?")
-
-
 def parse_number(value: str | None, *, field: str, label: str, decimals: int,
                  allow_negative: bool = False, bound: Decimal = QUANTITY_BOUND
                  ) -> Decimal | None:
-    """A number as typed ("12", "2.5", "2,5", "1 200"); None when empty.
+    """A number as typed ("12", "2.5", "2,5", "1 200"; `domain.numbers`); None when empty.
 
     Raises :class:`FieldError` in words for anything else.
     """
-    compact = (value or "").replace("\u00a0", "").replace(" ", "").strip()
-    if not compact:
-        return None
-    if not _NUMBER.fullmatch(compact):
-        raise FieldError(field, f"{label} \u201c{value}\u201d is not a number; write it like "
-                                "12 or 2.5.")
     try:
-        number = Decimal(compact.replace(",", "."))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-        raise FieldError(field, f"{label} is not a number.") from None
+        number = parse_decimal(value or "")  # one rule for every form (domain.numbers)
+    except NumberProblem as problem:
+        raise FieldError(field, f"{label}: {problem}") from None
+    if number is None:
+        return None
+    if abs(number) >= bound:  # before quantize, which fails on numbers this long
+        raise FieldError(field, f"{label} is too large.")
     if number < 0 and not allow_negative:
         raise FieldError(field, f"{label} cannot be negative.")
     if number != number.quantize(Decimal(1).scaleb(-decimals)):
         raise FieldError(field, f"{label} has at most {decimals} decimals.")
-    if abs(number) >= bound:
-        raise FieldError(field, f"{label} is too large.")
     return number
 
 

@@ -32,6 +32,7 @@ from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.enums import Priority, ProjectStatus
 from factorypulse_desktop.domain.errors import UserFacingError
 from factorypulse_desktop.domain.intake import MAX_TAGS, parse_money, parse_tags
+from factorypulse_desktop.domain.numbers import NumberProblem
 from factorypulse_desktop.domain.text import FieldError, clean_text
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workflow import Stage, Step, SubStage, steps_of
@@ -300,9 +301,8 @@ def parse_value(value: str) -> Decimal | None:
     """The estimated value as typed ("12,500.50"), or `ProjectInvalid`."""
     try:
         amount = parse_money(value)
-    except ValueError:
-        raise ProjectInvalid({"estimated_value": "Estimated value is not a number "
-                                                 "(for example 12500.50)."}) from None
+    except NumberProblem as problem:
+        raise ProjectInvalid({"estimated_value": f"Estimated value: {problem}"}) from None
     return amount
 
 

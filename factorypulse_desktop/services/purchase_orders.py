@@ -17,7 +17,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, exc, text
@@ -25,6 +25,7 @@ from sqlalchemy import Connection, exc, text
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.currency import is_currency
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.numbers import NumberProblem, parse_decimal
 from factorypulse_desktop.domain.text import FieldError, clean_text, shown
 from factorypulse_desktop.services import units
 from factorypulse_desktop.services.workspace import Workspace
@@ -270,19 +271,18 @@ class OrderDraft:
 
 def parse_number(value: str | Decimal, *, field_name: str, label: str, maximum: Decimal,
                  places: int, allow_zero: bool) -> Decimal:
-    """A quantity or price typed by a person ("1,5" and "1 000" are understood)."""
+    """A quantity or price typed by a person ("1,5" and "1 000" are understood; "12,500" is
+    refused as ambiguous: `domain.numbers`)."""
     if isinstance(value, Decimal):
         number = value
     else:
-        words = str(value).strip().replace(" ", "").replace("\u00a0", "")
-        if words.count(",") == 1 and "." not in words:
-            words = words.replace(",", ".")
-        else:
-            words = words.replace(",", "")
         try:
-            number = Decimal(words)
-        except InvalidOperation:
-            raise FieldError(field_name, f"{label} must be a number, e.g. 12.5.") from None
+            typed = parse_decimal(str(value))  # one rule for every form (domain.numbers)
+        except NumberProblem as problem:
+            raise FieldError(field_name, f"{label}: {problem}") from None
+        if typed is None:
+            raise FieldError(field_name, f"{label} must be a number, e.g. 12.5.")
+        number = typed
     if not number.is_finite():
         raise FieldError(field_name, f"{label} must be a number, e.g. 12.5.")
     if number < 0 or (number == 0 and not allow_zero):

@@ -81,7 +81,7 @@ def test_a_stale_edit_is_refused_and_says_so(buyer: Workspace, acme: uuid.UUID) 
 
 def test_refusals_come_in_words(buyer: Workspace, acme: uuid.UUID) -> None:
     good = _draft(buyer, acme)
-    for line, words in ((DraftLine("Bolt", "abc", "1"), "must be a number"),
+    for line, words in ((DraftLine("Bolt", "abc", "1"), "“abc” is not a number"),
                         (DraftLine("Bolt", "0", "1"), "more than zero"),
                         (DraftLine("", "1", "1"), "item is required"),
                         (DraftLine("Bolt", "1", "-2"), "cannot be negative")):

@@ -115,7 +115,7 @@ def test_a_buyer_orders_sends_and_receives_through_the_page(
     panel.new_button.click()
     qtbot.waitUntil(lambda: "saved" in panel.banner.text, timeout=WAIT)
     assert len(requests) == 2
-    assert "quantity must be a number" in requests[1].problem
+    assert "the quantity: “twelve” is not a number" in requests[1].problem
     assert requests[1].draft.lines[0].quantity == "twelve"  # nothing typed was lost
     assert requests[0].draft.po_number == ""  # the database numbers it when saved
     qtbot.waitUntil(lambda: len({r.po_number for r in panel.rows} - before) == 1, timeout=WAIT)

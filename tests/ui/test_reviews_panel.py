@@ -207,7 +207,7 @@ def test_ask_for_the_quote_approval(qtbot: QtBot, env: Env) -> None:
     assert dialog.title_edit.text() == "Quote for P-0999 Gear housing"
     dialog.amount_edit.setText("twelve")
     dialog.ok_button.click()
-    assert dialog.error_label.text().startswith("The amount must be a number")
+    assert dialog.error_label.text().startswith("The amount: “twelve” is not a number")
     dialog.amount_edit.setText("12,500.50")
     dialog.title_edit.setText(HTML)
     dialog.ok_button.click()

@@ -218,7 +218,8 @@ def test_a_refused_quote_keeps_what_was_typed_and_text_stays_plain(
     assert isinstance(dialog, RecordQuoteDialog)
     dialog.set_line(0, "<i>Bracket</i>", "two hundred", "pcs", "11")
     dialog.ok_button.click()
-    assert dialog.error_label.text() == "The quantity of line 1 is not a number: “two hundred”."
+    assert dialog.error_label.text() == (
+        "The quantity of line 1: “two hundred” is not a number; write it like 1250 or 12.5.")
     dialog.set_line(0, "<i>Bracket</i>", "200", "pcs", "11")
     dialog.currency_edit.setText("US")
     dialog.ok_button.click()  # the service refuses the currency; the dialog keeps the lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.numbers import NumberProblem, parse_decimal
 from factorypulse_desktop.services.admin import PersonRow
 from factorypulse_desktop.services.reviews import (
     RISK_CATEGORIES,
@@ -311,17 +312,11 @@ class AskApprovalDialog(SubmitDialog):
         layout.addWidget(self.buttons)
 
     def _amount(self) -> Decimal | None:
-        typed = self.amount_edit.text().strip()
-        if not typed:
-            return None
-        value, ok = self.formatter.locale.toDouble(typed)
-        if ok:
-            return Decimal(str(round(value, 2)))
-        try:
-            return Decimal(typed)
-        except InvalidOperation:
-            raise UserFacingError(self.tr("The amount must be a number, e.g. {example}.").format(
-                example=self.formatter.number(12500.5, 2))) from None
+        try:  # one rule for every form (domain.numbers); no float on the way
+            return parse_decimal(self.amount_edit.text())
+        except NumberProblem as problem:
+            raise UserFacingError(self.tr("The amount: {problem}").format(
+                problem=problem)) from None
 
     def payload(self) -> ApprovalAsk:
         return ApprovalAsk(self.approval_id, self.type_box.currentData(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QFont
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from factorypulse_desktop.domain.errors import UserFacingError
+from factorypulse_desktop.domain.numbers import NumberProblem, parse_decimal
 from factorypulse_desktop.services.supplier_rfqs import (
     Comparison,
     DocumentChoice,
@@ -74,13 +75,11 @@ def money_in(formatter: Formatter, amount: Decimal | None, currency: str | None)
 
 
 def parse_number(text: str) -> Decimal:
-    """A typed number: "1,250.50", "1250,5" and "1 250.5" all work; InvalidOperation if not."""
-    value = text.strip().replace(" ", "").replace("\u00a0", "")
-    # With both marks the comma groups thousands; alone it is the decimal mark.
-    value = value.replace(",", "") if "," in value and "." in value else value.replace(",", ".")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise InvalidOperation(text)
+    """A typed number (`domain.numbers`: "1,250.50", "1250,5", "1 250.5"); a `NumberProblem`
+    (a ValueError) when it is not one or is empty."""
+    number = parse_decimal(text)
+    if number is None:
+        raise NumberProblem("Nothing was typed.")
     return number
 
 
@@ -305,16 +304,16 @@ class RecordQuoteDialog(SubmitDialog):
                 raise UserFacingError(self.tr("Line {no} needs a description.").format(no=no))
             try:
                 amount = parse_number(quantity)
-            except (InvalidOperation, ValueError):
+            except NumberProblem as problem:
                 raise UserFacingError(self.tr(
-                    "The quantity of line {no} is not a number: “{text}”.").format(
-                        no=no, text=quantity)) from None
+                    "The quantity of line {no}: {problem}").format(
+                        no=no, problem=problem)) from None
             try:
                 unit_price = parse_number(price)
-            except (InvalidOperation, ValueError):
+            except NumberProblem as problem:
                 raise UserFacingError(self.tr(
-                    "The unit price of line {no} is not a number: “{text}”.").format(
-                        no=no, text=price)) from None
+                    "The unit price of line {no}: {problem}").format(
+                        no=no, problem=problem)) from None
             lines.append(QuoteLineInput(description, amount, unit_price, unit.strip() or "pcs"))
         return lines
 
