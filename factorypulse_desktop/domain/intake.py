@@ -146,8 +146,12 @@ def validate(form: IntakeForm) -> Intake:
     tags = parse_tags(form.tags)
     if len(tags) > MAX_TAGS:
         errors["tags"] = f"At most {MAX_TAGS} tags."
-    elif any(len(t) > 50 or "\x00" in t for t in tags):
-        errors["tags"] = "A tag may have at most 50 characters."
+    try:  # as the project form checks them: NUL and broken characters in words, NFC
+        tags = tuple(dict.fromkeys(
+            t for t in (clean_text(tag, field="tags", label="A tag", max_length=50)
+                        for tag in tags) if t))
+    except FieldError as error:
+        errors["tags"] = error.message
     if form.target_date is not None and form.target_date < dt.date(2000, 1, 1):
         errors["target_date"] = "Target date is too far in the past."
     if errors:

@@ -302,6 +302,17 @@ def test_T_IN_02_status_filters_are_allowlists(ctx: Ctx, entry: str) -> None:
 
 # -- T-IN-03: every form's save path -------------------------------------------------------
 
+def _intake_tag(_c: Ctx, value: str) -> str | None:
+    """One tag typed in the intake's tag box (commas and semicolons would split it)."""
+    form = IntakeForm(IntakeType.RFQ, company="Hostile Ltd", contact_name="Eve",
+                      title="A project", tags=value)
+    try:
+        tags = validate_intake(form).tags
+    except IntakeInvalid as error:
+        raise UserFacingError(error.errors["tags"]) from error
+    return "; ".join(tags) or None  # the corpus separates its pieces with "; "
+
+
 def _intake(field: str) -> Callable[[Ctx, str], str | None]:
     def run(c: Ctx, value: str) -> str | None:
         base = {"company": "Hostile Ltd", "contact_name": "Eve", "title": "A project"}
@@ -457,6 +468,7 @@ def _stock_words(field: str) -> Callable[[Ctx, str], str | None]:
 FORMS: dict[str, tuple[Callable[[Ctx, str], str | None], bool]] = {
     **{f"intake.{f}": (_intake(f), True) for f in (
         "company", "contact_name", "title", "description", "notes")},
+    "intake.tags": (_intake_tag, True),
     **{f"project.{f}": (_project(f), True) for f in ("title", "description", "notes")},
     **{f"contact.{f}": (_contact(f), True) for f in (
         "company_name", "contact_name", "address", "city", "state", "country", "postal_code",
