@@ -4,6 +4,8 @@
         [--json results.json]
     python -m benchmarks.load.driver --soak [--workstations 10] [--seconds 600]
         [--fault-min 20 --fault-max 60 --restarts 1]
+    python -m benchmarks.load.driver --workstations 10 --seconds 600 --only message --rate 5
+        (T-NET-07 as written: 10 workstations x 5 edits/s for 10 min)
 
 A throwaway cluster (`EmbeddedCluster`, fsync off) in a temp folder, migrated, with the demo
 data (organizations acme and globex); when N needs more persons than the demo has, more are
@@ -48,7 +50,7 @@ if __package__ in (None, ""):  # run as a file: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.load import faults as faults_mod
-from benchmarks.load import invariants, workstation
+from benchmarks.load import invariants, mix, workstation
 
 DATABASE = "load"
 DEMO_PASSWORD = "factorypulse-demo"
@@ -187,7 +189,8 @@ def run_once(cluster: Any, setup: dict[str, Any], n: int, args: argparse.Namespa
             index=i, username=username, password=password, role=role,
             org_id=setup[slug]["id"], org_slug=slug, host=host, port=port, database=DATABASE,
             seconds=args.seconds, think=args.think, seed=args.seed * 1000 + n * 100 + i,
-            out=str(out_dir / f"ws{i:02d}.json"), codes=tuple(setup[slug]["codes"])))
+            out=str(out_dir / f"ws{i:02d}.json"), codes=tuple(setup[slug]["codes"]),
+            rate=args.rate, only=args.only))
     ready = [ctx.Event() for _ in specs]
     go, quiesced = ctx.Event(), ctx.Event()
     wrote = ctx.Queue()
@@ -246,6 +249,7 @@ def run_once(cluster: Any, setup: dict[str, Any], n: int, args: argparse.Namespa
     queue_max = max(sampler.samples, default=0.0)
     outcome: dict[str, Any] = {
         "workstations": n, "seconds": round(seconds, 1), "think_s": args.think,
+        "rate_per_workstation": args.rate, "only": args.only,
         "persons": [f"{s.username} ({s.role})" for s in specs],
         "loadavg_start": load_start, "loadavg_end": load_end,
         "figures": figures, "writes": writes, "convergence": conv, "isolation": isolation,
@@ -309,7 +313,9 @@ def after_soak(cluster: Any) -> dict[str, Any]:
 
 def print_run(r: dict[str, Any]) -> None:
     f = r["figures"]
-    log(f"\nN = {r['workstations']} workstations, {r['seconds']} s, think {r['think_s']} s: "
+    pace = (f"{r['rate_per_workstation']}/s each" if r.get("rate_per_workstation")
+            else f"think {r['think_s']} s") + (f", only {r['only']}" if r.get("only") else "")
+    log(f"\nN = {r['workstations']} workstations, {r['seconds']} s, {pace}: "
         f"{f['ops_per_s']} ops/s ({f['ok_per_s']} acknowledged/s, {f['writes_per_s']} writes/s), "
         f"{f['total']} ops, "
         f"errors {f['errors'] or 'none'}; load average {r['loadavg_start'][0]:.1f} -> "
@@ -371,6 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.2,
                         help="mean pause between a workstation's operations, s (default 0.2: "
                              "about 5 operations a second, T-NET-07)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="a fixed pace instead of think times: operations per second per "
+                             "workstation (T-NET-07: 5)")
+    parser.add_argument("--only", choices=sorted(mix.OPS),
+                        help="one operation instead of each role's mix (T-NET-07: message)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--soak", action="store_true", help="one N with random faults")
     parser.add_argument("--fault-min", type=float, default=20.0)

@@ -46,6 +46,10 @@ class Spec:
     seed: int
     out: str  # the JSON file this workstation writes
     codes: tuple[str, ...]  # station codes of its organization's open operations
+    # T-NET-07's fixed pace instead of think times: operations per second (0: think), and
+    # one operation only instead of the role's mix (None: the mix).
+    rate: float = 0.0
+    only: str | None = None
 
 
 class Delivered:
@@ -120,10 +124,15 @@ def _run(spec: Spec, ready: Any, go: Any, wrote: Any, quiesced: Any,
     started = time.perf_counter()
     deadline = started + spec.seconds
     ops: list[dict[str, Any]] = []
+    due = started
     while time.perf_counter() < deadline:
-        record = mix.run_one(ctx, mix.choose(ctx), started)
+        record = mix.run_one(ctx, spec.only or mix.choose(ctx), started)
         ops.append(record.to_json())
-        pause = rng.expovariate(1 / spec.think) if spec.think > 0 else 0.0
+        if spec.rate > 0:  # a fixed schedule: a late operation is followed at once
+            due += 1 / spec.rate
+            pause = due - time.perf_counter()
+        else:
+            pause = rng.expovariate(1 / spec.think) if spec.think > 0 else 0.0
         time.sleep(max(0.0, min(pause, deadline - time.perf_counter())))
     result["elapsed_s"] = time.perf_counter() - started
     result["ops"] = ops
