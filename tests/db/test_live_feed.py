@@ -162,7 +162,7 @@ def test_a_change_of_another_organization_never_arrives(demo_db: Any) -> None:
         assert listener.feed.last_seen == listener.changes[-1].id
 
 
-def test_forged_and_malformed_notifications_deliver_nothing(demo_db: Any) -> None:
+def test_T_NET_05_forged_and_malformed_notifications_deliver_nothing(demo_db: Any) -> None:
     """T-NET-05: a payload only means "look"; what is read goes through RLS."""
     with (
         person_conn(demo_db, "acme.sales", autocommit=True) as own,
