@@ -31,7 +31,7 @@ import re
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -703,13 +703,23 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
     :class:`ContactConflictError` when someone saved it meanwhile (nothing is changed), and a
     :class:`UserFacingError` when the database refuses (the person may not change contacts).
     A new company name that an active contact of the same type already has is refused too.
+
+    A change of a contact whose connection broke on the way is found the same way by its
+    version: when the contact holds exactly ``edit``, saved by this person after
+    ``expected_version``, it is returned -- also when Save is pressed again with the old
+    version: no conflict with oneself, nothing saved twice (T-NET-03).
     """
     clean = check_contact(edit)
     if contact_id is not None and expected_version is None:
         raise ValueError("changing a contact needs the version it was loaded at")
     client_id: uuid.UUID = new_id or uuid.uuid4()
+    me = ws.identity.person_id
 
     def landed(conn: Connection) -> ContactDetail | None:
+        if contact_id is not None:
+            assert expected_version is not None
+            return _my_change_landed(conn, organization_id, contact_id, expected_version, me,
+                                     lambda stored: stored.as_edit() == clean)
         found = _detail(conn, client_id)
         return found if found is not None and found.organization_id == organization_id \
             else None
@@ -728,6 +738,9 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
             if before is None or before.organization_id != organization_id:
                 raise UserFacingError(_GONE)
             if before.version != expected_version:
+                mine = landed(conn)  # pressed again after a save whose answer was lost
+                if mine is not None:
+                    return mine
                 raise ContactConflictError(_CONFLICT, before)
             check_name = (before.type != clean.type
                           or _folded(before.company_name) != _folded(clean.company_name))
@@ -766,9 +779,23 @@ def save_contact(ws: Workspace, organization_id: uuid.UUID, contact_id: uuid.UUI
             raise UserFacingError(_GONE)
         return saved
 
-    if contact_id is None:
-        return units.write_once(ws, run, landed)
-    return units.write(ws, run)
+    # A lost connection: the save is found by its client id or by its version, author and
+    # values, or nothing was stored; the form keeps its values either way.
+    return units.write_once(ws, run, landed)
+
+
+def _my_change_landed(conn: Connection, organization_id: uuid.UUID, contact_id: uuid.UUID,
+                      expected_version: int, me: uuid.UUID,
+                      holds: Callable[[ContactDetail], bool]) -> ContactDetail | None:
+    """The contact, if it `holds` the change and every save of it after `expected_version`
+    was mine; else None (nothing of mine landed, or someone else saved since)."""
+    found = _detail(conn, contact_id)
+    if found is None or found.organization_id != organization_id \
+            or found.version <= expected_version or not holds(found):
+        return None
+    mine = units.changed_only_by(conn, "contacts", organization_id, contact_id,
+                                 expected_version, me)
+    return found if mine else None
 
 
 def set_active(ws: Workspace, contact_id: uuid.UUID, expected_version: int,
@@ -776,10 +803,22 @@ def set_active(ws: Workspace, contact_id: uuid.UUID, expected_version: int,
     """Archive (``active`` False) or restore a contact that is still at ``expected_version``.
 
     Archived contacts stay with everything that refers to them; lists hide them by default.
+    When the connection is lost on the way, or this is pressed again after that, an archive
+    (restore) of mine that did land is returned instead of a conflict (T-NET-03).
     """
     sql = text("UPDATE contacts SET is_active = :active WHERE id = :id AND version = :expected "
                "RETURNING id")
-    with units.transaction(ws) as conn:
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> ContactDetail | None:
+        row = conn.execute(text("SELECT organization_id FROM contacts WHERE id = :id"),
+                           {"id": contact_id}).one_or_none()
+        if row is None:
+            return None
+        return _my_change_landed(conn, row.organization_id, contact_id, expected_version, me,
+                                 lambda stored: stored.is_active == active)
+
+    def run(conn: Connection) -> ContactDetail:
         try:
             with conn.begin_nested():
                 found = conn.execute(sql, {"id": contact_id, "expected": expected_version,
@@ -789,11 +828,16 @@ def set_active(ws: Workspace, contact_id: uuid.UUID, expected_version: int,
                 raise UserFacingError(_NOT_ALLOWED) from error
             raise
         if found is None:
+            mine = landed(conn)
+            if mine is not None:
+                return mine
             raise _why_unchanged(conn, contact_id, expected_version)
         saved = _detail(conn, contact_id)
-    if saved is None:  # pragma: no cover
-        raise UserFacingError(_GONE)
-    return saved
+        if saved is None:  # pragma: no cover - changed in this very transaction
+            raise UserFacingError(_GONE)
+        return saved
+
+    return units.write_once(ws, run, landed)
 
 
 # -- duplicates -------------------------------------------------------------------------------

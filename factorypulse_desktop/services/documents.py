@@ -187,11 +187,16 @@ def load_document(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID) -> Docu
 
 
 def _load(conn: Connection, org: uuid.UUID, document_id: uuid.UUID) -> DocumentRow:
+    found = _find(conn, org, document_id)
+    if found is None:
+        raise DocumentNotFoundError()
+    return found
+
+
+def _find(conn: Connection, org: uuid.UUID, document_id: uuid.UUID) -> DocumentRow | None:
     r = conn.execute(text(_SELECT + " WHERE d.organization_id = :org AND d.id = :id"),
                      {"org": org, "id": document_id}).one_or_none()
-    if r is None:
-        raise DocumentNotFoundError()
-    return _row(r)
+    return None if r is None else _row(r)
 
 
 def list_versions(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID) -> list[VersionRow]:
@@ -238,8 +243,22 @@ def check_edit(edit: DocumentEdit) -> DocumentEdit:
 
 def save_document(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID,
                   expected_version: int, edit: DocumentEdit) -> DocumentRow:
-    """Save metadata if nobody saved since `expected_version`; returns the stored row."""
+    """Save metadata if nobody saved since `expected_version`; returns the stored row.
+
+    When the connection is lost on the way, or Save is pressed again with the old version
+    after a save whose answer was lost, a save of mine that landed -- the document holds
+    exactly these details and every version since `expected_version` is mine -- is returned
+    instead of "nothing was stored" or a conflict with oneself (T-NET-03).
+    """
     clean = check_edit(edit)
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> DocumentRow | None:
+        found = _find(conn, org, document_id)
+        if found is None or found.version <= expected_version or _details(found) != clean:
+            return None
+        mine = units.changed_only_by(conn, "documents", org, document_id, expected_version, me)
+        return found if mine else None
 
     def run(conn: Connection) -> DocumentRow:
         updated = conn.execute(text(
@@ -250,10 +269,19 @@ def save_document(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID,
              "tags": list(clean.tags), "description": clean.description or None, "org": org,
              "id": document_id, "version": expected_version}).scalar_one_or_none()
         if updated is None:
+            mine = landed(conn)  # pressed again after a save whose answer was lost
+            if mine is not None:
+                return mine
             _refuse(conn, org, document_id, expected_version)
         return _load(conn, org, document_id)
 
-    return units.write(ws, run)
+    return units.write_once(ws, run, landed)
+
+
+def _details(row: DocumentRow) -> DocumentEdit:
+    """The stored details as `check_edit` gives them (no description: "")."""
+    return DocumentEdit(row.title, row.category, row.access_level, row.tags,
+                        row.description or "")
 
 
 def _refuse(conn: Connection, org: uuid.UUID, document_id: uuid.UUID,

@@ -450,14 +450,22 @@ def save_item(ws: Workspace, org: uuid.UUID, item_id: uuid.UUID | None, edit: It
 
     Raises :class:`FieldError` for input that cannot be stored (nothing is sent),
     :class:`ItemConflictError` when someone saved it meanwhile, and a
-    :class:`UserFacingError` when the database refuses.
+    :class:`UserFacingError` when the database refuses. A change whose answer was lost is
+    returned when it landed -- also when Save is pressed again with the old version: no
+    conflict with oneself, nothing saved twice (T-NET-03).
     """
     clean = check_item(edit)
     if item_id is not None and expected_version is None:
         raise ValueError("changing an item needs the version it was loaded at")
     params: dict[str, Any] = {c: getattr(clean, c) for c in _EDIT_COLUMNS}
     params["org"] = org
-    with units.transaction(ws) as conn:
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> ItemDetail | None:
+        assert item_id is not None and expected_version is not None
+        return _my_edit_landed(conn, org, item_id, expected_version, clean, me)
+
+    def run(conn: Connection) -> ItemDetail:
         if _code_taken(conn, org, clean.item_code, item_id):
             raise FieldError("item_code", f"The item code \u201c{clean.item_code}\u201d is "
                                           "already used by another item; choose another.")
@@ -478,12 +486,34 @@ def save_item(ws: Workspace, org: uuid.UUID, item_id: uuid.UUID | None, edit: It
             if current is None:
                 raise UserFacingError(_GONE)
             if current.version != expected_version:
+                mine = landed(conn)  # pressed again after a save whose answer was lost
+                if mine is not None:
+                    return mine
                 raise ItemConflictError(_CONFLICT, current)
             raise UserFacingError(_NOT_ALLOWED)
         saved = _detail(conn, saved_id)
-    if saved is None:  # pragma: no cover - saved in this very transaction
-        raise UserFacingError(_GONE)
-    return saved
+        if saved is None:  # pragma: no cover - saved in this very transaction
+            raise UserFacingError(_GONE)
+        return saved
+
+    if item_id is None:
+        return units.write(ws, run)
+    # A change whose connection broke: found by its version, author and values, or nothing
+    # was stored; the form keeps its values either way (T-NET-03).
+    return units.write_once(ws, run, landed)
+
+
+def _my_edit_landed(conn: Connection, org: uuid.UUID, item_id: uuid.UUID,
+                    expected_version: int, edit: ItemEdit, me: uuid.UUID) -> ItemDetail | None:
+    """The item if it holds exactly `edit` and every version after `expected_version` was
+    made by me (a stock movement changes no item version); else None."""
+    found = _detail(conn, item_id)
+    if found is None or found.organization_id != org or found.version <= expected_version:
+        return None
+    if found.as_edit() != edit:
+        return None
+    mine = units.changed_only_by(conn, "inventory_items", org, item_id, expected_version, me)
+    return found if mine else None
 
 
 # -- stock movements --------------------------------------------------------------------------

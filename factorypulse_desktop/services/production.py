@@ -304,6 +304,22 @@ def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrd
 
 def _move(ws: Workspace, org: uuid.UUID, order: uuid.UUID, expected_version: int,
           target: str) -> str:
+    me = ws.identity.person_id
+    # Resuming goes back to running or to released, whichever the order was before its hold.
+    landed_as = ("in_progress", "released") if target == "resume" else (target,)
+
+    def landed(conn: Connection) -> str | None:
+        """The status, if the connection broke after this move of mine landed: the order
+        has it and every version after `expected_version` was made by me."""
+        now = conn.execute(text(
+            "SELECT status, version FROM production_orders WHERE organization_id = :org "
+            "AND id = :id"), {"org": org, "id": order}).first()
+        if now is None or now.status not in landed_as or now.version <= expected_version:
+            return None
+        mine = units.changed_only_by(conn, "production_orders", org, order, expected_version,
+                                     me)
+        return str(now.status) if mine else None
+
     def run(conn: Connection) -> str:
         current = conn.execute(text(
             "SELECT status, version, actual_start FROM production_orders "
@@ -328,7 +344,9 @@ def _move(ws: Workspace, org: uuid.UUID, order: uuid.UUID, expected_version: int
             raise UserFacingError("You are not allowed to change this production order.")
         return status
 
-    return units.write(ws, run)
+    # Only a lost connection asks `landed`: a second click with the old version stays a
+    # conflict (the page reloads the order), as the production page has always shown it.
+    return units.write_once(ws, run, landed)
 
 
 def release(ws: Workspace, org: uuid.UUID, order: uuid.UUID, expected_version: int) -> str:

@@ -378,8 +378,18 @@ def create_draft(ws: Workspace, org: uuid.UUID, draft: OrderDraft) -> uuid.UUID:
 
 def save_draft(ws: Workspace, org: uuid.UUID, po: uuid.UUID, expected_version: int,
                draft: OrderDraft) -> int:
-    """Replace a draft's header and lines if nobody changed it since; its new version."""
+    """Replace a draft's header and lines if nobody changed it since; its new version.
+
+    When the connection is lost on the way, or Save is pressed again with the old version
+    after a save whose answer was lost, a save of mine that landed is returned instead of
+    "nothing was stored" or a conflict with oneself (T-NET-03): see `_my_draft_landed` for
+    what it compares.
+    """
     head, lines = check_draft(draft)
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> int | None:
+        return _my_draft_landed(conn, org, po, expected_version, head, lines, me)
 
     def run(conn: Connection) -> int:
         changed = conn.execute(text(
@@ -391,6 +401,9 @@ def save_draft(ws: Workspace, org: uuid.UUID, po: uuid.UUID, expected_version: i
             "AND status = 'draft' RETURNING id"),
             {"org": org, "id": po, "version": expected_version, **head}).first()
         if changed is None:
+            mine = landed(conn)  # pressed again after a save whose answer was lost
+            if mine is not None:
+                return mine
             raise _why_not(conn, org, po, "changed")
         conn.execute(text("DELETE FROM purchase_order_lines WHERE organization_id = :org "
                           "AND purchase_order_id = :po"), {"org": org, "po": po})
@@ -398,7 +411,62 @@ def save_draft(ws: Workspace, org: uuid.UUID, po: uuid.UUID, expected_version: i
         return int(conn.execute(text(
             "SELECT version FROM purchase_orders WHERE organization_id = :org AND id = :po"),
             {"org": org, "po": po}).scalar_one())
-    return units.write(ws, run, describe=_refusal)
+    return units.write_once(ws, run, landed, describe=_refusal)
+
+
+def _my_draft_landed(conn: Connection, org: uuid.UUID, po: uuid.UUID, expected_version: int,
+                     head: dict[str, Any], lines: list[dict[str, Any]],
+                     me: uuid.UUID) -> int | None:
+    """The draft's version if a save of mine after `expected_version` stored this header and
+    these lines; else None.
+
+    Compared: the header (the PO number when one was typed, supplier, project, currency, due
+    date, priority, notes; still a draft) and every line in order (number, stock item -- by
+    id, or by code when typed so --, name, description, quantity, unit, unit price; the name
+    and unit a line takes from its stock item when left empty / "pcs" are accepted as
+    stored). Saving the lines moves the version once per change of the total, so "mine" means
+    every version after `expected_version` was made by me.
+    """
+    row = conn.execute(text(
+        "SELECT po_number, supplier_id, project_id, currency, due_date, priority::text AS "
+        "priority, notes, status, version FROM purchase_orders WHERE organization_id = :org "
+        "AND id = :po"), {"org": org, "po": po}).one_or_none()
+    if row is None or row.status != "draft" or row.version <= expected_version:
+        return None
+    if head["po_number"] is not None and row.po_number != head["po_number"]:
+        return None
+    if (row.supplier_id, row.project_id, row.currency, row.due_date, row.priority,
+            row.notes) != (head["supplier"], head["project"], head["currency"], head["due"],
+                           head["priority"], head["notes"]):
+        return None
+    stored = conn.execute(text(
+        "SELECT l.line_no, l.inventory_item_id, i.item_code, l.item_name, l.description, "
+        "l.quantity, l.unit, l.unit_price FROM purchase_order_lines l "
+        "LEFT JOIN inventory_items i ON i.organization_id = l.organization_id "
+        "AND i.id = l.inventory_item_id WHERE l.organization_id = :org "
+        "AND l.purchase_order_id = :po ORDER BY l.line_no"), {"org": org, "po": po}).all()
+    if len(stored) != len(lines) or not all(
+            _line_stored(s, typed) for s, typed in zip(stored, lines, strict=True)):
+        return None
+    mine = units.changed_only_by(conn, "purchase_orders", org, po, expected_version, me)
+    return int(row.version) if mine else None
+
+
+def _line_stored(stored: Any, typed: dict[str, Any]) -> bool:
+    """Whether `stored` is what `_insert_lines` makes of the checked line `typed`."""
+    by_code = typed["inventory_item_id"] is None and typed["item_code"] is not None
+    if by_code:
+        if stored.inventory_item_id is None or stored.item_code != typed["item_code"]:
+            return False
+    elif stored.inventory_item_id != typed["inventory_item_id"]:
+        return False
+    return (stored.line_no == typed["line_no"]
+            and (stored.item_name == typed["item_name"]
+                 or (by_code and typed["item_name"] is None))
+            and stored.description == typed["description"]
+            and stored.quantity == typed["quantity"]
+            and stored.unit_price == typed["unit_price"]
+            and (stored.unit == typed["unit"] or (by_code and typed["unit"] == "pcs")))
 
 
 def delete_draft(ws: Workspace, org: uuid.UUID, po: uuid.UUID, expected_version: int) -> None:

@@ -319,7 +319,8 @@ def create_rfqs(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID,
 def move_rfqs(ws: Workspace, org: uuid.UUID, rfqs: Sequence[RfqRow],
               status: str) -> list[RfqRow]:
     """Move each RFQ (sent, viewed, declined, expired, cancelled), if nobody changed it since;
-    all or none."""
+    all or none. A move of mine that landed while its answer was lost is returned, also when
+    this is called again with the rows as they were shown (T-NET-03)."""
     if status not in RFQ_STATUSES or status in ("draft", "quoted"):
         raise UserFacingError("An RFQ becomes quoted by recording its quote.")
     for rfq in rfqs:
@@ -327,18 +328,39 @@ def move_rfqs(ws: Workspace, org: uuid.UUID, rfqs: Sequence[RfqRow],
             raise UserFacingError(
                 f"RFQ {rfq.rfq_number} is {rfq.status} and cannot become {status}.")
 
-    def run(conn: Connection) -> list[RfqRow]:
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> list[RfqRow] | None:
+        """All of them moved by an earlier call of mine whose answer was lost: each RFQ has
+        `status` and every version after the one shown was made by me; else None."""
+        found = {r.id: r for r in _rfqs(conn, org, ids=[r.id for r in rfqs])}
         for rfq in rfqs:
+            now = found.get(rfq.id)
+            if now is None or now.status != status or now.version <= rfq.version \
+                    or not units.changed_only_by(conn, "supplier_rfqs", org, rfq.id,
+                                                 rfq.version, me):
+                return None
+        return list(found.values())
+
+    def run(conn: Connection) -> list[RfqRow]:
+        for n, rfq in enumerate(rfqs):
             changed = conn.execute(text(
                 "UPDATE supplier_rfqs SET status = :status WHERE organization_id = :org "
                 "AND id = :id AND version = :version RETURNING id"),
                 {"status": status, "org": org, "id": rfq.id,
                  "version": rfq.version}).scalar_one_or_none()
             if changed is None:
+                # Pressed again after a move whose answer was lost: the first RFQ is already
+                # moved (all or none), so nothing of this call has been written yet.
+                mine = landed(conn) if n == 0 else None
+                if mine is not None:
+                    return mine
                 raise RfqConflictError(f"RFQ {rfq.rfq_number}")
         return _rfqs(conn, org, ids=[r.id for r in rfqs])
 
-    return units.write(ws, run)
+    # A lost connection: the move is found by status, version and author, or nothing was
+    # stored (T-NET-03).
+    return units.write_once(ws, run, landed)
 
 
 def send_rfqs(ws: Workspace, org: uuid.UUID, rfqs: Sequence[RfqRow]) -> list[RfqRow]:

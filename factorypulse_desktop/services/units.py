@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import psycopg
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, exc, text
 
 from factorypulse_desktop.data.db_errors import driver_error, friendly_error
 from factorypulse_desktop.domain.errors import UserFacingError
@@ -164,3 +165,24 @@ def write_once(ws: Workspace, fn: Callable[[Connection], T],
     if found is None:
         raise UserFacingError(NOT_STORED_MESSAGE) from lost
     return found
+
+
+# The change that made each version of the row after :after (the first change_log row at that
+# version: later rows at the same version, e.g. a document's access counters, made none).
+_ONLY_MINE = text("""
+SELECT coalesce(bool_and(coalesce(f.actor_id = :me, false)), false)
+FROM (SELECT DISTINCT ON (l.row_version) l.actor_id FROM change_log l
+      WHERE l.organization_id = :org AND l.entity_type = :table AND l.entity_id = :id
+        AND l.row_version > :after
+      ORDER BY l.row_version, l.id) f
+""")
+
+
+def changed_only_by(conn: Connection, table: str, organization_id: uuid.UUID,
+                    row_id: uuid.UUID, after_version: int, person: uuid.UUID) -> bool:
+    """Whether the row of `table` was changed since `after_version` and every version since
+    was made by `person` -- with the stored values, how a `write_once` `landed` check tells
+    its own version-checked save from someone else's (T-NET-03)."""
+    return bool(conn.execute(_ONLY_MINE, {
+        "me": person, "org": organization_id, "table": table, "id": row_id,
+        "after": after_version}).scalar_one())
