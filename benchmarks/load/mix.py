@@ -249,7 +249,8 @@ def op_decide(ctx: Context, attempt: Attempt) -> None:
     comment = f"load-decide {uuid.uuid4()}"
     attempt.check = ("approval_history", "comments", comment)
     attempt.sends += 1
-    approvals.decide(ctx.ws, ctx.org, item.id, item.version, "approved", comment)
+    approvals.decide(ctx.ws, ctx.org, item.id, item.version, "approved", comment,
+                     step_number=item.step_number)
 
 
 def op_scan(ctx: Context, attempt: Attempt) -> None:

@@ -96,9 +96,10 @@ class IntakeInvalid(ValueError):
 
 
 def parse_money(text: str) -> Decimal | None:
-    """"12500", "12,500.50", "12 500,50", "$ 99.90" → Decimal (`domain.numbers`; "12,500"
-    alone is refused as ambiguous); raises `NumberProblem` (a ValueError) for anything else."""
-    return parse_decimal(text.strip().lstrip("$€£¥₫"))
+    """"12500", "12,500", "12,500.50", "12 500,50", "$ 99.90" → Decimal (`domain.numbers`, at
+    most two decimals: "12,500" is twelve thousand five hundred); raises `NumberProblem` (a
+    ValueError) for anything else."""
+    return parse_decimal(text.strip().lstrip("$€£¥₫"), decimals=2)
 
 
 def parse_tags(text: str) -> tuple[str, ...]:

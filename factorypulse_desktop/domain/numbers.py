@@ -7,10 +7,12 @@ thousand. Every form now reads numbers here:
 
 * spaces of any kind group digits ("12 500", "12 500"); full-width digits are digits;
 * with both marks, the last one is the decimal mark ("12,500.50", "12.500,50");
-* a dot alone is the decimal mark ("2.5", "0.125"); several dots group ("1.250.000");
-* a comma alone is the decimal mark ("2,5", "0,125") -- except when it could as well group
-  thousands: one comma followed by exactly three digits ("12,500") is refused with both
-  readings spelled out, rather than guessed; several commas group ("1,250,000");
+* several of the same mark group thousands ("1,250,000", "1.250.000");
+* one mark followed by exactly three digits ("12,500", "1.250") is a thousands mark in a
+  field of at most two decimals (money: nobody types three decimals of a dollar); in other
+  fields a comma there is refused with both readings spelled out ("12,500": 12500 or
+  12.5?) rather than guessed, and a dot is the decimal mark (as the app shows numbers);
+* otherwise one mark is the decimal mark ("2,5", "2.5", "0,125");
 * groups must be of three digits ("1,23,4" is refused); no exponents, NaN or infinity.
 """
 
@@ -34,8 +36,11 @@ class NumberProblem(ValueError):
     """What is wrong with a typed number, in words (a `ValueError`)."""
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """The number `text` stands for; None when it is empty; `NumberProblem` otherwise."""
+def parse_decimal(text: str, *, decimals: int | None = None) -> Decimal | None:
+    """The number `text` stands for; None when it is empty; `NumberProblem` otherwise.
+
+    `decimals`: how many decimals the field allows, when known (see the module's rules).
+    """
     compact = unicodedata.normalize("NFKC", text or "").translate(_SPACES)
     if not compact:
         return None
@@ -55,11 +60,18 @@ def parse_decimal(text: str) -> Decimal | None:
     elif commas == 1 or dots == 1:
         mark = "," if commas else "."
         whole, _, fraction = compact.partition(mark)
-        if mark == "," and len(fraction) == 3 and 1 <= len(whole) <= 3 and whole != "0":
-            raise NumberProblem(
-                f"“{shown(text)}” could mean {whole}{fraction} or {whole}.{fraction}; "
-                f"write {whole}{fraction} or {whole}.{fraction}.")
-        digits = whole + "." + fraction
+        if len(fraction) == 3 and 1 <= len(whole) <= 3 and whole != "0":
+            if decimals is not None and decimals < 3:
+                digits = whole + fraction  # three decimals are not allowed: thousands
+            elif mark == ",":
+                plain = f"{whole}.{fraction}".rstrip("0").rstrip(".")
+                raise NumberProblem(
+                    f"“{shown(text)}” could mean {whole}{fraction} or {plain}; "
+                    f"write {whole}{fraction} or {plain}.")
+            else:
+                digits = whole + "." + fraction
+        else:
+            digits = whole + "." + fraction
     elif commas or dots:
         digits = _grouped(compact, "," if commas else ".", text)
     else:

@@ -177,16 +177,20 @@ def _refusal(error: exc.DBAPIError) -> UserFacingError:
 
 
 def decide(ws: Workspace, org: uuid.UUID, approval: uuid.UUID, expected_version: int,
-           decision: str, comment: str = "") -> str:
-    """Approve or reject if nothing changed since `expected_version`; the new status."""
+           decision: str, comment: str = "", *, step_number: int | None = None) -> str:
+    """Approve or reject if nothing changed since `expected_version`; the new status.
+
+    A decision whose answer was lost is recognized (T-NET-03) by the change that moved the
+    approval on from `expected_version` -- only one can, and it must be mine -- and by my
+    decision on `step_number` (the inbox's; any step of the approval when not given).
+    """
     words = _check(decision, comment)
     me = ws.identity.person_id
 
     def landed(conn: Connection) -> str | None:
-        # Mine is the latest decision on it, and it moved on from the version I decided at.
         row = conn.execute(text(_MY_DECISION_LANDED), {
             "org": org, "id": approval, "version": expected_version, "me": me,
-            "decision": decision}).scalar_one_or_none()
+            "decision": decision, "step": step_number}).scalar_one_or_none()
         return None if row is None else str(row)
 
     try:
@@ -202,16 +206,23 @@ def decide(ws: Workspace, org: uuid.UUID, approval: uuid.UUID, expected_version:
         raise
 
 
+# The first change after the version I decided at is mine (decide_approval checks that
+# version, so no other transaction made it), and my decision is on the step: an escalation or
+# someone else's decision afterwards neither hides mine nor passes for it.
 _MY_DECISION_LANDED = """
 SELECT a.status::text FROM approvals a
 WHERE a.organization_id = :org AND a.id = :id AND a.version > :version
-  AND (SELECT x.decided_by = :me AND x.decision::text = :decision
-       FROM approval_step_approvers x
+  AND (SELECT l.actor_id = :me FROM change_log l
+       WHERE l.organization_id = a.organization_id AND l.entity_type = 'approvals'
+         AND l.entity_id = a.id AND l.row_version = CAST(:version AS integer) + 1
+       ORDER BY l.id LIMIT 1)
+  AND EXISTS (
+       SELECT 1 FROM approval_step_approvers x
        JOIN approval_steps s ON s.organization_id = x.organization_id
         AND s.id = x.approval_step_id
        WHERE x.organization_id = a.organization_id AND s.approval_id = a.id
-         AND x.decided_at IS NOT NULL
-       ORDER BY x.decided_at DESC LIMIT 1)
+         AND (CAST(:step AS integer) IS NULL OR s.step_number = :step)
+         AND x.decided_by = :me AND x.decision::text = :decision)
 """
 
 

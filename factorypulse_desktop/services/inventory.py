@@ -219,7 +219,7 @@ def parse_number(value: str | None, *, field: str, label: str, decimals: int,
     Raises :class:`FieldError` in words for anything else.
     """
     try:
-        number = parse_decimal(value or "")  # one rule for every form (domain.numbers)
+        number = parse_decimal(value or "", decimals=decimals)  # domain.numbers: one rule
     except NumberProblem as problem:
         raise FieldError(field, f"{label}: {problem}") from None
     if number is None:

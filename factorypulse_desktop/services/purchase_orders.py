@@ -277,7 +277,7 @@ def parse_number(value: str | Decimal, *, field_name: str, label: str, maximum: 
         number = value
     else:
         try:
-            typed = parse_decimal(str(value))  # one rule for every form (domain.numbers)
+            typed = parse_decimal(str(value), decimals=places)  # domain.numbers: one rule
         except NumberProblem as problem:
             raise FieldError(field_name, f"{label}: {problem}") from None
         if typed is None:

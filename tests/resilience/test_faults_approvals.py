@@ -87,3 +87,44 @@ def test_T_NET_03_approval_decision_answer_lost_is_not_already_decided(demo_db: 
             approvals.decide(ws, org, approval, seen, "rejected", "changed my mind")
     assert approval_state(demo_db, approval)[::2] == ("approved", 1)
 
+
+
+def test_T_NET_03_an_escalation_meanwhile_does_not_pass_for_my_lost_decision(
+        demo_db: Any) -> None:
+    """Found by the review of `landed`: the check took "my latest decision" for this one. I
+    approved step 1 of 2, my step-2 decision is cut before COMMIT and meanwhile the approval is
+    escalated (its version moves): the app must say nothing was stored, not "Approved"."""
+    from sqlalchemy import event
+
+    org = acme(demo_db)
+    approval = qa_approval(demo_db, org)
+    with owner_conn(demo_db) as conn:  # a second step, again acme.qa's
+        step = conn.execute(
+            "INSERT INTO approval_steps (organization_id, approval_id, step_number, name, mode, "
+            "required_approvals, status) VALUES (%s, %s, 2, 'QA again', 'parallel', 1, "
+            "'waiting') RETURNING id", (org, approval)).fetchone()
+        assert step is not None
+        conn.execute("INSERT INTO approval_step_approvers (organization_id, approval_step_id, "
+                     "person_id, position) VALUES (%s, %s, (SELECT id FROM persons WHERE "
+                     "role_name = 'acme.qa'), 1)", (org, step[0]))
+        conn.execute("UPDATE approvals SET total_steps = 2 WHERE id = %s", (approval,))
+    with signed(demo_db, "acme.qa") as ws:
+        _status, seen, _ = approval_state(demo_db, approval)
+        assert approvals.decide(ws, org, approval, seen, "approved", "step 1") != "approved"
+        status, seen, _ = approval_state(demo_db, approval)
+        assert status != "approved"
+        with killed_before_commit(demo_db, ws, r"decide_approval") as trap:
+            def escalate_meanwhile(_conn: Any) -> None:
+                if trap.fired:
+                    with owner_conn(demo_db) as owner:
+                        owner.execute("UPDATE approvals SET status = 'escalated' WHERE id = %s",
+                                      (approval,))
+
+            event.listen(ws.engine, "commit", escalate_meanwhile)
+            try:
+                with pytest.raises(UserFacingError, match=NOT_STORED):
+                    approvals.decide(ws, org, approval, seen, "approved", "step 2")
+            finally:
+                event.remove(ws.engine, "commit", escalate_meanwhile)
+        assert trap.fired
+    assert approval_state(demo_db, approval)[0] == "escalated"

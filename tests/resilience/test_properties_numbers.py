@@ -3,7 +3,8 @@ text"): one rule (`domain.numbers`), checked by examples and by hypothesis.
 
 The sweep found that "12,500" meant 12500 in the intake and 12.5 on a purchase order, a quote
 and a stock movement; and that a stock quantity of 40 nines crashed the form's parser
-(`Decimal.quantize` beyond its precision) instead of saying "too large".
+(`Decimal.quantize` beyond its precision) instead of saying "too large". Now money fields
+(two decimals) read it as 12500 and the others ask which was meant; none reads 12.5.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ READ = {
     "0,125": "0.125", "1.250": "1.250", "1234,567": "1234.567", ".5": "0.5", "-3": "-3",
     "+3": "3", "\uff11\uff12": "12", "0": "0", "007": "7",
 }
+MONEY = {"12,500": "12500", "1.250": "1250", "12,500.50": "12500.50", "1,25": "1.25",
+         "0,125": "0.125", "1,250,000": "1250000", "999": "999"}
 REFUSED = {
-    "12,500": "could mean 12500 or 12.500", "1,250": "could mean 1250 or 1.250",
+    "12,500": "could mean 12500 or 12.5", "1,250": "could mean 1250 or 1.25",
+    "1,200": "could mean 1200 or 1.2",
     "twelve": "is not a number", "1e3": "is not a number", "NaN": "is not a number",
     "Infinity": "is not a number", "1_000": "is not a number", "0x10": "is not a number",
     "12-5": "is not a number", "--5": "is not a number", "1,23,4": "we can read",
@@ -45,6 +49,11 @@ REFUSED = {
 @pytest.mark.parametrize("typed", sorted(READ))
 def test_numbers_as_people_type_them(typed: str) -> None:
     assert parse_decimal(typed) == Decimal(READ[typed])
+
+
+@pytest.mark.parametrize("typed", sorted(MONEY))
+def test_in_a_money_field_three_digits_after_a_mark_are_thousands(typed: str) -> None:
+    assert parse_decimal(typed, decimals=2) == Decimal(MONEY[typed])
 
 
 @pytest.mark.parametrize("typed", sorted(REFUSED))
@@ -78,13 +87,19 @@ FORMS: dict[str, Callable[[str], object]] = {
 ERRORS = (NumberProblem, FieldError, ProjectInvalid, UserFacingError)
 
 
+MONEY_FORMS = {"intake estimated value", "project estimated value"}
+
+
 @pytest.mark.parametrize("form", sorted(FORMS))
-def test_every_form_reads_12_500_the_same_way(form: str) -> None:
-    """The finding: no form may read "12,500" as 12.5 while another reads 12500."""
-    with pytest.raises(ERRORS) as refused:
-        FORMS[form]("12,500")
-    assert "12500 or 12.500" in str(refused.value) or "12500 or 12.500" in repr(
-        getattr(refused.value, "errors", ""))
+def test_no_form_reads_12_500_as_twelve_and_a_half(form: str) -> None:
+    """The finding: "12,500" was 12500 in one form and 12.5 in another."""
+    if form in MONEY_FORMS:
+        assert _number(FORMS[form]("12,500")) == Decimal("12500")
+    else:
+        with pytest.raises(ERRORS) as refused:
+            FORMS[form]("12,500")
+        words = str(refused.value) + repr(getattr(refused.value, "errors", ""))
+        assert "12500 or 12.5" in words
     assert _number(FORMS[form]("12,500.50")) == Decimal("12500.50")
     assert _number(FORMS[form]("2,5")) == Decimal("2.5")
 

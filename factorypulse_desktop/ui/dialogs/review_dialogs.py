@@ -313,7 +313,7 @@ class AskApprovalDialog(SubmitDialog):
 
     def _amount(self) -> Decimal | None:
         try:  # one rule for every form (domain.numbers); no float on the way
-            return parse_decimal(self.amount_edit.text())
+            return parse_decimal(self.amount_edit.text(), decimals=2)
         except NumberProblem as problem:
             raise UserFacingError(self.tr("The amount: {problem}").format(
                 problem=problem)) from None

@@ -357,14 +357,15 @@ class ApprovalsPage(QWidget):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         pairs = [(i.id, i.version) for i in chosen]
         titles = {i.id: i.title for i in chosen}
+        steps = {i.id: i.step_number for i in chosen}
         dialog.sig_submitted.connect(
-            lambda comment: self._submit(dialog, decision, pairs, titles, str(comment)))
+            lambda comment: self._submit(dialog, decision, pairs, titles, str(comment), steps))
         self.dialog = dialog
         dialog.show()
 
     def _submit(self, dialog: DecisionDialog, decision: str,
                 pairs: list[tuple[uuid.UUID, int]], titles: dict[uuid.UUID, str],
-                comment: str) -> None:
+                comment: str, steps: dict[uuid.UUID, int] | None = None) -> None:
         ws, org = self._workspace, self.organization_id
         self.report_label.hide()
 
@@ -389,8 +390,9 @@ class ApprovalsPage(QWidget):
                     kind="ok", timeout_ms=6000)
                 self.reload()
 
+            step = (steps or {}).get(approval)
             self._runner.run(lambda: approvals.decide(ws, org, approval, version, decision,
-                                                      comment),
+                                                      comment, step_number=step),
                              on_done=one_done, on_error=failed)
             return
 
