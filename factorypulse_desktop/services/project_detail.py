@@ -610,16 +610,26 @@ def save_project(ws: Workspace, project_id: uuid.UUID, expected_version: int,
 
 def _my_save_landed(conn: Connection, project_id: uuid.UUID, expected_version: int,
                     edit: ProjectEdit, me: uuid.UUID) -> int | None:
-    """The project's version if a save of mine after `expected_version` stored `edit`."""
+    """The version my save made if a save of mine after `expected_version` stored `edit`.
+
+    Only one change can move the project on from `expected_version` (the save checks it):
+    when that change is mine and the project still holds `edit`, it is this save. When
+    someone saved after it, mine landed all the same (its version is returned; their save
+    shows as a conflict at my next save) -- the values can no longer be compared then.
+    """
     row = conn.execute(_CURRENT, {"id": project_id}).one_or_none()
-    if row is None or row.version <= expected_version or _stored_edit(row) != edit:
+    if row is None or row.version <= expected_version:
         return None
-    mine = conn.execute(text(
-        "SELECT l.actor_id = :me FROM change_log l WHERE l.organization_id = :org "
+    first = conn.execute(text(
+        "SELECT l.actor_id FROM change_log l WHERE l.organization_id = :org "
         "AND l.entity_type = 'projects' AND l.entity_id = :id AND l.row_version = :version "
-        "ORDER BY l.id DESC LIMIT 1"), {"me": me, "org": row.organization_id, "id": project_id,
-                                        "version": row.version}).scalar_one_or_none()
-    return int(row.version) if mine else None
+        "ORDER BY l.id LIMIT 1"), {"org": row.organization_id, "id": project_id,
+                                   "version": expected_version + 1}).scalar_one_or_none()
+    if first != me:
+        return None
+    if row.version == expected_version + 1 and _stored_edit(row) != edit:
+        return None  # another change of mine (a stage move elsewhere), not this save
+    return expected_version + 1
 
 
 def _only_admins_delete(_row: Any) -> UserFacingError:

@@ -69,3 +69,37 @@ def test_a_stale_save_after_someone_else_saved_is_still_a_conflict(demo_db: Any)
         with pytest.raises(pd.ProjectConflictError):
             pd.save_project(ws, project, loaded.version, same)
 
+
+
+def test_T_NET_03_my_landed_save_is_found_after_someone_else_saved_on_top(
+        demo_db: Any) -> None:
+    """Found by the review of `landed`: my save landed with its answer lost, and before the
+    app asked, a colleague saved too. The app said "nothing was stored" (the project no
+    longer held my values); it must say my save landed, and the colleague's save then shows
+    as a conflict, not as my lost work."""
+    from faults_support import owner_conn
+    from sqlalchemy import event
+
+    org = acme(demo_db)
+    project = a_project(demo_db, org)
+    with signed(demo_db, "acme.management") as ws:
+        loaded = pd.load_project(ws, project)
+        edit = dataclasses.replace(loaded.edit, title="Mine, landed, answer lost")
+        with answer_lost_after_commit(demo_db, ws, r"UPDATE projects SET") as trap:
+            def colleague_saves_meanwhile(_conn: Any) -> None:
+                if trap.fired:
+                    with owner_conn(demo_db) as owner:
+                        owner.execute("UPDATE projects SET notes = 'colleague' WHERE id = %s",
+                                      (project,))
+
+            event.listen(ws.engine, "handle_error", colleague_saves_meanwhile)
+            try:
+                landed = pd.save_project(ws, project, loaded.version, edit)
+            finally:
+                event.remove(ws.engine, "handle_error", colleague_saves_meanwhile)
+        assert trap.fired
+        assert landed == loaded.version + 1
+        current = pd.load_project(ws, project)
+        assert current.version == loaded.version + 2 and current.title == edit.title
+        with pytest.raises(UserFacingError):  # the colleague's save is theirs: a conflict
+            pd.save_project(ws, project, landed, dataclasses.replace(edit, title="Next"))

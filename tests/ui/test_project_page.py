@@ -429,7 +429,7 @@ def test_saving_and_invalid_input(qtbot: QtBot, open_page: Callable[..., Opened]
     page.title_edit.setText("Bracket batch, rev B")
     page.value_edit.setText("lots")
     page.save_button.click()
-    assert "Estimated value is not a number" in page.banner.text
+    assert "Estimated value: “lots” is not a number" in page.banner.text
     page.value_edit.setText("14,000.50")
     page.tags_edit.setText("steel, laser")
     page.priority_box.setCurrentIndex(page.priority_box.findData("critical"))
