@@ -266,7 +266,7 @@ def test_a_row_the_database_refuses_mid_file_rolls_back_the_earlier_ones(
     with pytest.raises(ContactsImportError) as caught:
         import_contacts(sales_ws, acme, data)
     assert caught.value.errors[0].row == 5
-    assert "test_no_forbidden" in _plain(caught.value)
+    assert "“test no forbidden” is not allowed" in _plain(caught.value)  # the rule, in words
     assert _count(owner, acme) == before
 
 
