@@ -10,6 +10,8 @@ because the inboxes still listed approvals nobody could decide.
   inbox and the project's approvals list mark them; deciding them stays refused. A definer
   function because the record may be one the approver cannot read; it says nothing but
   "stale" about approvals of the caller's organization, and nothing at all about another.
+* ``fp_private.decide_approvals`` lets a deadlock or serialization failure end the bulk
+  decision (the app runs it again) instead of reporting it as one item's problem.
 * Trigger ``approvals_supersede_stale``: asking again for the same kind of approval of the
   same record cancels the open requests made for an older version of it (with a history
   row), so that they leave every inbox. Step approvals did this already (revision 0009).
@@ -72,8 +74,46 @@ CREATE TRIGGER approvals_supersede_stale AFTER INSERT ON approvals
     EXECUTE FUNCTION fp_private.tg_approval_supersedes_stale();
 """
 
+# A bulk decision reported a deadlock or serialization failure of one item as that item's
+# problem ("stale"), so the app never ran the transaction again (found by the review of the
+# units of work). Those two now end the whole transaction, which `units.write` runs again.
+BULK_DECISIONS = """
+CREATE OR REPLACE FUNCTION fp_private.decide_approvals(
+    p_org uuid, p_ids uuid[], p_versions integer[], p_decision text, p_comment text
+) RETURNS TABLE (approval_id uuid, problem text)
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF coalesce(array_length(p_ids, 1), 0) <> coalesce(array_length(p_versions, 1), 0) THEN
+        RAISE EXCEPTION 'one version per approval' USING ERRCODE = '22023';
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+        BEGIN
+            PERFORM fp_private.decide_approval(p_org, p_ids[i], p_versions[i], p_decision,
+                                               p_comment);
+        EXCEPTION
+            -- The whole transaction must run again (the app does that): not this item's
+            -- problem, and reporting it as one would call a busy moment a stale approval.
+            WHEN serialization_failure OR deadlock_detected THEN RAISE;
+            WHEN OTHERS THEN
+                approval_id := p_ids[i];
+                problem := SQLERRM;
+                RETURN NEXT;
+        END;
+    END LOOP;
+END
+$$;
+"""
+
+BULK_DECISIONS_BEFORE = BULK_DECISIONS.replace(
+    """        EXCEPTION
+            -- The whole transaction must run again (the app does that): not this item's
+            -- problem, and reporting it as one would call a busy moment a stale approval.
+            WHEN serialization_failure OR deadlock_detected THEN RAISE;
+            WHEN OTHERS THEN""", """        EXCEPTION WHEN OTHERS THEN""")
+
 
 def upgrade() -> None:
+    op.execute(BULK_DECISIONS)
     op.execute(FUNCTIONS)
     for fn in ("stale_approval_ids(uuid, uuid[])", "tg_approval_supersedes_stale()"):
         op.execute(f"REVOKE EXECUTE ON FUNCTION fp_private.{fn} FROM PUBLIC")
@@ -83,6 +123,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(BULK_DECISIONS_BEFORE)
     op.execute("DROP TRIGGER IF EXISTS approvals_supersede_stale ON approvals")
     op.execute("DROP FUNCTION IF EXISTS fp_private.tg_approval_supersedes_stale()")
     op.execute("DROP FUNCTION IF EXISTS fp_private.stale_approval_ids(uuid, uuid[])")

@@ -150,3 +150,41 @@ def test_T_CONC_07_an_edit_form_left_open_holds_no_transaction(
     finally:
         runner.shutdown(timeout_ms=5000)
         workspace.close()
+
+
+def test_T_CONC_08_a_deadlock_in_a_bulk_decision_runs_it_again(demo_db: Any) -> None:
+    """Found by the review of the units of work: the bulk decision caught a deadlock of one
+    item and reported it as that item's problem (as if stale), so nothing ran it again."""
+    from factorypulse_desktop.services import approvals
+
+    org, project = a_project(demo_db)
+    with owner_conn(demo_db) as owner:  # the first decision written meets a deadlock, once
+        owner.execute("CREATE SEQUENCE test_deadlock_once")
+        owner.execute(
+            "CREATE FUNCTION test_deadlock_once() RETURNS trigger LANGUAGE plpgsql "
+            "SECURITY DEFINER SET search_path = pg_catalog, public AS $$ "
+            "BEGIN IF nextval('test_deadlock_once') = 1 THEN RAISE EXCEPTION 'deadlock "
+            "detected' USING ERRCODE = '40P01'; END IF; RETURN NEW; END $$")
+        owner.execute("CREATE TRIGGER test_deadlock_once BEFORE INSERT ON approval_history "
+                      "FOR EACH ROW WHEN (NEW.action_type = 'approved') "
+                      "EXECUTE FUNCTION test_deadlock_once()")
+    try:
+        with signed(demo_db, "acme.sales") as sales:
+            asked = [approvals.request(sales, org, approval_type="custom", title=f"Bulk {n}",
+                                       entity_type="project", entity_id=project,
+                                       project_id=project) for n in range(2)]
+        with signed(demo_db, "acme.management") as management:
+            waiting = {i.id: i for i in approvals.inbox(management, org)}
+            result = approvals.decide_all(management, org,
+                                          [(a, waiting[a].version) for a in asked], "approved")
+        assert result.ok and result.applied == 2, result
+        assert count(demo_db, "SELECT count(*) FROM approvals WHERE id = ANY(%s) AND "
+                     "status = 'approved'", asked) == 2
+        assert count(demo_db, "SELECT count(*) FROM approval_history WHERE approval_id = "
+                     "ANY(%s) AND action_type = 'approved'", asked) == 2
+        assert count(demo_db, "SELECT last_value FROM test_deadlock_once") >= 2  # ran again
+    finally:
+        with owner_conn(demo_db) as owner:
+            owner.execute("DROP TRIGGER test_deadlock_once ON approval_history")
+            owner.execute("DROP FUNCTION test_deadlock_once()")
+            owner.execute("DROP SEQUENCE test_deadlock_once")
