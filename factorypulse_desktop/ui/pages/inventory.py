@@ -594,10 +594,11 @@ class InventoryPage(QWidget):
         ws, org = self._workspace, self._org
         item_id = detail.id if detail else None
         version = detail.version if detail else None
+        new_id = dialog.new_id  # the same for every press while the dialog is open
 
         def submit(edit: ItemEdit) -> None:
             self._runner.run(lambda: inventory.save_item(ws, org, item_id, edit, version,
-                                                         new_id=dialog.new_id),
+                                                         new_id=new_id),
                              on_done=lambda saved: self._saved(dialog, saved),
                              on_error=lambda error: self._dialog_error(dialog, error))
 
