@@ -300,7 +300,7 @@ def create_rfqs(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID,
     rfq_group: uuid.UUID = group or uuid.uuid4()
     me = ws.identity.person_id
 
-    def in_group(conn: Connection) -> list[Any]:
+    def in_group(conn: Connection) -> Sequence[Any]:
         return conn.execute(text(
             "SELECT id, coalesce(created_by = :me, false) AS mine FROM supplier_rfqs "
             "WHERE organization_id = :org AND rfq_group = :group"),
