@@ -85,3 +85,15 @@ def test_T_NET_03_production_order_create_answer_lost_is_found_not_planned_again
     assert again == new_id and stored.order.production_number == number
     assert orders_described(demo_db, "Planned once, answer lost") == 1
     assert parts_of(demo_db, new_id) == (2, 1)
+
+
+def test_an_id_of_someone_elses_production_order_is_not_taken_for_mine(
+        demo_db: Any) -> None:
+    org, new_id = acme(demo_db), uuid.uuid4()
+    with signed(demo_db, "acme.management") as other, signed(demo_db, PLANNER) as ws:
+        production.create(other, org, None, an_order(other, demo_db, org, "Theirs", "NET-MO-3"),
+                          new_id=new_id)
+        with pytest.raises(UserFacingError):
+            production.create(ws, org, None, an_order(ws, demo_db, org, "Mine", "NET-MO-4"),
+                              new_id=new_id)
+    assert orders_described(demo_db, "Theirs") == 1 and orders_described(demo_db, "Mine") == 0

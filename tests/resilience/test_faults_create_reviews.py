@@ -67,3 +67,30 @@ def test_T_NET_03_reviews_request_answer_lost_is_found_not_asked_again(demo_db: 
         again = reviews.request_reviews(ws, org, project, request_id=request)  # OK again
     assert [(r.id, r.version) for r in again] == [(r.id, r.version) for r in first]
     assert reviews_of(demo_db, project) == 3
+
+
+def test_a_request_id_someone_else_used_is_not_taken_for_mine(demo_db: Any) -> None:
+    org, request = acme(demo_db), uuid.uuid4()
+    project = a_project(demo_db, org, "Reviews asked by two people")
+    with signed(demo_db, "acme.engineering") as other, signed(demo_db, ASKER) as ws:
+        reviews.request_reviews(other, org, project, ["qa"], request_id=request)
+        with pytest.raises(UserFacingError, match="could not be requested"):
+            reviews.request_reviews(ws, org, project, ["qa", "production"],
+                                    request_id=request)
+    assert reviews_of(demo_db, project) == 1
+
+
+def test_a_type_ticked_after_a_lost_answer_is_asked_for_the_rest_not_again(
+        demo_db: Any) -> None:
+    """The form kept open after "cannot be checked yet": a review ticked since is added, the
+    ones that landed are not asked for twice."""
+    org, request = acme(demo_db), uuid.uuid4()
+    project = a_project(demo_db, org, "Reviews ticked after a lost answer")
+    with signed(demo_db, ASKER) as ws:
+        with answer_lost_after_commit(demo_db, ws, r"INSERT INTO reviews ") as trap:
+            reviews.request_reviews(ws, org, project, ["engineering"], request_id=request)
+        assert trap.fired
+        asked = reviews.request_reviews(ws, org, project, ["engineering", "qa"],
+                                        request_id=request)
+    assert [r.review_type for r in asked] == ["engineering", "qa"]
+    assert reviews_of(demo_db, project) == 2

@@ -148,3 +148,13 @@ def test_T_NET_03_quote_record_answer_lost_is_found_not_stored_again(demo_db: An
         again = rfqs.record_quote(ws, org, rfq, QUOTE, quote_id=quote_id)  # OK again
     assert again.id == quote_id and again.version == first.version
     assert quotes_of(demo_db, rfq) == 1 and quote_lines_of(demo_db, rfq) == 2
+
+
+def test_an_id_of_someone_elses_quote_is_not_taken_for_mine(demo_db: Any) -> None:
+    org, quote_id = acme(demo_db), uuid.uuid4()
+    with signed(demo_db, "acme.management") as other, signed(demo_db, BUYER) as ws:
+        rfq = a_sent_rfq(demo_db, ws, org, "A quote id used twice")
+        rfqs.record_quote(other, org, rfq, QUOTE, quote_id=quote_id)
+        with pytest.raises(UserFacingError):
+            rfqs.record_quote(ws, org, rfq, QUOTE, quote_id=quote_id)
+    assert quotes_of(demo_db, rfq) == 1
