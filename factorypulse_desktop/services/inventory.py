@@ -424,8 +424,8 @@ def get_item(ws: Workspace, item_id: uuid.UUID) -> ItemDetail:
 
 _EDIT_COLUMNS = tuple(f.name for f in fields(ItemEdit))
 _INSERT = text(f"""
-INSERT INTO inventory_items (organization_id, {", ".join(_EDIT_COLUMNS)})
-VALUES (:org, {", ".join(":" + c for c in _EDIT_COLUMNS)}) RETURNING id
+INSERT INTO inventory_items (id, organization_id, {", ".join(_EDIT_COLUMNS)})
+VALUES (:id, :org, {", ".join(":" + c for c in _EDIT_COLUMNS)}) RETURNING id
 """)
 _UPDATE = text(f"""
 UPDATE inventory_items SET {", ".join(f"{c} = :{c}" for c in _EDIT_COLUMNS)}
@@ -445,8 +445,15 @@ def _code_taken(conn: Connection, org: uuid.UUID, code: str, item_id: uuid.UUID 
 
 
 def save_item(ws: Workspace, org: uuid.UUID, item_id: uuid.UUID | None, edit: ItemEdit,
-              expected_version: int | None = None) -> ItemDetail:
+              expected_version: int | None = None, *,
+              new_id: uuid.UUID | None = None) -> ItemDetail:
     """Add an item (``item_id`` None) or change one still at ``expected_version``.
+
+    A new item gets the id ``new_id``, chosen by the caller when the form opens and passed
+    again when Save is pressed again: when the connection broke after the database had stored
+    it (the answer lost, not the save), it is found by that id and returned, never stored
+    twice -- and its own code is not reported as taken (T-NET-03). Without it, one is chosen
+    here.
 
     Raises :class:`FieldError` for input that cannot be stored (nothing is sent),
     :class:`ItemConflictError` when someone saved it meanwhile, and a
@@ -459,19 +466,27 @@ def save_item(ws: Workspace, org: uuid.UUID, item_id: uuid.UUID | None, edit: It
         raise ValueError("changing an item needs the version it was loaded at")
     params: dict[str, Any] = {c: getattr(clean, c) for c in _EDIT_COLUMNS}
     params["org"] = org
+    client_id: uuid.UUID = new_id or uuid.uuid4()
     me = ws.identity.person_id
 
     def landed(conn: Connection) -> ItemDetail | None:
-        assert item_id is not None and expected_version is not None
+        if item_id is None:
+            return _my_new_item(conn, org, client_id, me)
+        assert expected_version is not None
         return _my_edit_landed(conn, org, item_id, expected_version, clean, me)
 
     def run(conn: Connection) -> ItemDetail:
+        if item_id is None:
+            stored = landed(conn)
+            if stored is not None:  # added before; its answer was lost
+                return stored
         if _code_taken(conn, org, clean.item_code, item_id):
             raise FieldError("item_code", f"The item code \u201c{clean.item_code}\u201d is "
                                           "already used by another item; choose another.")
         try:
             with conn.begin_nested():
                 if item_id is None:
+                    params["id"] = client_id
                     saved_id = conn.execute(_INSERT, params).scalar_one()
                 else:
                     params.update(id=item_id, expected=expected_version)
@@ -496,11 +511,24 @@ def save_item(ws: Workspace, org: uuid.UUID, item_id: uuid.UUID | None, edit: It
             raise UserFacingError(_GONE)
         return saved
 
-    if item_id is None:
-        return units.write(ws, run)
-    # A change whose connection broke: found by its version, author and values, or nothing
-    # was stored; the form keeps its values either way (T-NET-03).
+    # A save whose connection broke: a new item found by its client id, a change by its
+    # version, author and values, or nothing was stored; the form keeps its values either way
+    # (T-NET-03).
     return units.write_once(ws, run, landed)
+
+
+def _my_new_item(conn: Connection, org: uuid.UUID, item_id: uuid.UUID,
+                 me: uuid.UUID) -> ItemDetail | None:
+    """The item with this id if I added it in `org`; else None. Items have no author column:
+    the change_log row of its insert tells who added it."""
+    found = _detail(conn, item_id)
+    if found is None or found.organization_id != org:
+        return None
+    mine = conn.execute(text(
+        "SELECT 1 FROM change_log WHERE organization_id = :org AND entity_type = "
+        "'inventory_items' AND entity_id = :id AND operation = 'I' AND actor_id = :me"),
+        {"org": org, "id": item_id, "me": me}).first()
+    return found if mine is not None else None
 
 
 def _my_edit_landed(conn: Connection, org: uuid.UUID, item_id: uuid.UUID,

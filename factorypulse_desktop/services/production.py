@@ -272,19 +272,35 @@ def clean_description(description: str) -> str | None:
                       max_length=MAX_TEXT)
 
 
-def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrder) -> uuid.UUID:
-    """Plan a production order (status planned; the database numbers it); its id."""
+def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrder, *,
+           new_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Plan a production order (status planned; the database numbers it); its id.
+
+    The order gets the id ``new_id``, chosen by the caller when the form opens and passed
+    again when OK is pressed again: when the connection broke after the database had stored
+    it (the answer lost, not the save), it is found by that id and returned, never planned
+    twice -- nor numbered twice (T-NET-03). Without it, one is chosen here.
+    """
     amount, operations, materials = check(new)
     description = clean_description(new.description)
+    order_id: uuid.UUID = new_id or uuid.uuid4()
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> uuid.UUID | None:
+        found = conn.execute(text(
+            "SELECT 1 FROM production_orders WHERE organization_id = :org AND id = :id "
+            "AND created_by = :me"), {"org": org, "id": order_id, "me": me}).first()
+        return None if found is None else order_id
 
     def run(conn: Connection) -> uuid.UUID:
-        order_id = conn.execute(text(
-            "INSERT INTO production_orders (organization_id, production_number, project_id, "
-            "description, quantity, planned_start, planned_end) VALUES (:org, '', :project, "
-            ":description, :quantity, :start, :end) RETURNING id"),
-            {"org": org, "project": project, "description": description,
-             "quantity": amount, "start": new.planned_start, "end": new.planned_end}
-        ).scalar_one()
+        if landed(conn) is not None:  # planned before; its answer was lost
+            return order_id
+        conn.execute(text(
+            "INSERT INTO production_orders (id, organization_id, production_number, "
+            "project_id, description, quantity, planned_start, planned_end) VALUES (:id, "
+            ":org, '', :project, :description, :quantity, :start, :end)"),
+            {"id": order_id, "org": org, "project": project, "description": description,
+             "quantity": amount, "start": new.planned_start, "end": new.planned_end})
         for sequence, operation in enumerate(operations, start=1):
             conn.execute(text(
                 "INSERT INTO production_operations (organization_id, production_order_id, "
@@ -297,9 +313,10 @@ def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrd
                 "INSERT INTO production_order_materials (organization_id, production_order_id, "
                 "inventory_item_id, quantity_required) VALUES (:org, :order, :item, :qty)"),
                 {"org": org, "order": order_id, "item": item, "qty": required})
-        return uuid.UUID(str(order_id))
+        return order_id
 
-    return units.write(ws, run)
+    # A lost connection: the order is found by its client id, or nothing was stored.
+    return units.write_once(ws, run, landed)
 
 
 def _move(ws: Workspace, org: uuid.UUID, order: uuid.UUID, expected_version: int,

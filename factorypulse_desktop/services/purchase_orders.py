@@ -361,19 +361,38 @@ def _insert_lines(conn: Connection, org: uuid.UUID, po: uuid.UUID,
             ":unit, :unit_price)"), {"org": org, "po": po, **line})
 
 
-def create_draft(ws: Workspace, org: uuid.UUID, draft: OrderDraft) -> uuid.UUID:
-    """A new draft order with its lines, in one transaction."""
+def create_draft(ws: Workspace, org: uuid.UUID, draft: OrderDraft, *,
+                 new_id: uuid.UUID | None = None) -> uuid.UUID:
+    """A new draft order with its lines, in one transaction; its id.
+
+    The order gets the id ``new_id``, chosen by the caller when the form opens and passed
+    again when Save is pressed again: when the connection broke after the database had stored
+    it (the answer lost, not the save), it is found by that id and returned, never stored
+    twice -- nor a second PO number taken (T-NET-03). Without it, one is chosen here.
+    """
     head, lines = check_draft(draft)
+    po_id: uuid.UUID = new_id or uuid.uuid4()
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> uuid.UUID | None:
+        found = conn.execute(text(
+            "SELECT 1 FROM purchase_orders WHERE organization_id = :org AND id = :id "
+            "AND created_by = :me"), {"org": org, "id": po_id, "me": me}).first()
+        return None if found is None else po_id
 
     def run(conn: Connection) -> uuid.UUID:
-        po = conn.execute(text(
-            "INSERT INTO purchase_orders (organization_id, po_number, supplier_id, project_id, "
-            "currency, due_date, priority, notes) VALUES (:org, :po_number, :supplier, "
-            ":project, :currency, :due, CAST(:priority AS priority_level), :notes) "
-            "RETURNING id"), {"org": org, **head}).scalar_one()
-        _insert_lines(conn, org, po, lines)
-        return uuid.UUID(str(po))
-    return units.write(ws, run)
+        if landed(conn) is not None:  # stored before; its answer was lost
+            return po_id
+        conn.execute(text(
+            "INSERT INTO purchase_orders (id, organization_id, po_number, supplier_id, "
+            "project_id, currency, due_date, priority, notes) VALUES (:id, :org, :po_number, "
+            ":supplier, :project, :currency, :due, CAST(:priority AS priority_level), :notes)"),
+            {"id": po_id, "org": org, **head})
+        _insert_lines(conn, org, po_id, lines)
+        return po_id
+
+    # A lost connection: the draft is found by its client id, or nothing was stored.
+    return units.write_once(ws, run, landed)
 
 
 def save_draft(ws: Workspace, org: uuid.UUID, po: uuid.UUID, expected_version: int,

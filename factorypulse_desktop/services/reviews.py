@@ -88,26 +88,66 @@ def _reviews(conn: Connection, org: uuid.UUID, project_id: uuid.UUID,
                       tuple(risks.get(r[0], ())), r[10]) for r in rows]
 
 
+def review_id(request_id: uuid.UUID, review_type: str) -> uuid.UUID:
+    """The id of the review of `review_type` asked for by the request `request_id`: derived,
+    so that one client-chosen id names every review of one request."""
+    return uuid.uuid5(request_id, review_type)
+
+
 def request_reviews(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID,
                     types: Sequence[str] = REVIEW_TYPES, *, due_date: dt.date | None = None,
-                    reviewers: dict[str, uuid.UUID] | None = None) -> list[ReviewRow]:
-    """Ask for reviews, each by a named person or by the role of its type."""
+                    reviewers: dict[str, uuid.UUID] | None = None,
+                    request_id: uuid.UUID | None = None) -> list[ReviewRow]:
+    """Ask for reviews, each by a named person or by the role of its type.
+
+    The reviews get ids derived from ``request_id`` (`review_id`), chosen by the caller when
+    the form opens and passed again when OK is pressed again: when the connection broke after
+    the database had stored them (the answer lost, not the save), they are found by those ids
+    and returned, never asked for twice (T-NET-03). Without it, one is chosen here.
+    """
     unknown = [t for t in types if t not in REVIEW_TYPES]
     if unknown or not types:
         raise UserFacingError("Choose engineering, QA or production reviews.")
     named = reviewers or {}
+    kinds = list(dict.fromkeys(types))
+    request: uuid.UUID = request_id or uuid.uuid4()
+    ids = [review_id(request, kind) for kind in kinds]
+    me = ws.identity.person_id
 
-    def run(conn: Connection) -> list[ReviewRow]:
-        for kind in types:
-            conn.execute(text(
-                "INSERT INTO reviews (organization_id, project_id, review_type, reviewer_id, "
-                "reviewer_role, due_date) VALUES (:org, :project, :kind, :reviewer, "
-                "CAST(:role AS user_role), :due)"),
-                {"org": org, "project": project_id, "kind": kind, "reviewer": named.get(kind),
-                 "role": None if kind in named else kind, "due": due_date})
+    def stored(conn: Connection) -> dict[uuid.UUID, bool]:
+        """Which of the ids are stored already, and whether each is mine."""
+        return {r.id: bool(r.mine) for r in conn.execute(text(
+            "SELECT id, coalesce(created_by = :me, false) AS mine FROM reviews "
+            "WHERE organization_id = :org AND id = ANY (:ids)"),
+            {"org": org, "ids": ids, "me": me})}
+
+    def landed(conn: Connection) -> list[ReviewRow] | None:
+        found = stored(conn)
+        if len(found) != len(ids) or not all(found.values()):
+            return None
         return _reviews(conn, org, project_id)
 
-    return units.write(ws, run)
+    def run(conn: Connection) -> list[ReviewRow]:
+        # Asked for before and the answer lost: those are not asked for again (a type added
+        # to the form since is).
+        found = stored(conn)
+        if not all(found.values()):
+            raise UserFacingError("These reviews could not be requested; close the form and "
+                                  "ask for them again.")
+        for kind, new_id in zip(kinds, ids, strict=True):
+            if new_id in found:
+                continue
+            conn.execute(text(
+                "INSERT INTO reviews (id, organization_id, project_id, review_type, "
+                "reviewer_id, reviewer_role, due_date) VALUES (:id, :org, :project, :kind, "
+                ":reviewer, CAST(:role AS user_role), :due)"),
+                {"id": new_id, "org": org, "project": project_id, "kind": kind,
+                 "reviewer": named.get(kind), "role": None if kind in named else kind,
+                 "due": due_date})
+        return _reviews(conn, org, project_id)
+
+    # A lost connection: the reviews are found by their ids, or nothing was stored.
+    return units.write_once(ws, run, landed)
 
 
 def decide_review(ws: Workspace, org: uuid.UUID, review: ReviewRow, decision: str, *,

@@ -288,12 +288,37 @@ def check_draft(draft: RfqDraft) -> RfqDraft:
 
 
 def create_rfqs(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID,
-                draft: RfqDraft) -> list[RfqRow]:
-    """One draft RFQ per chosen supplier, in one group, with the documents attached."""
+                draft: RfqDraft, *, group: uuid.UUID | None = None) -> list[RfqRow]:
+    """One draft RFQ per chosen supplier, in one group, with the documents attached.
+
+    The group is ``group``, chosen by the caller when the form opens and passed again when
+    OK is pressed again: when the connection broke after the database had stored the RFQs
+    (the answer lost, not the save), they are found by their group and returned, never
+    stored -- nor numbered -- twice (T-NET-03). Without it, one is chosen here.
+    """
     draft = check_draft(draft)
-    group = uuid.uuid4()
+    rfq_group: uuid.UUID = group or uuid.uuid4()
+    me = ws.identity.person_id
+
+    def in_group(conn: Connection) -> Sequence[Any]:
+        return conn.execute(text(
+            "SELECT id, coalesce(created_by = :me, false) AS mine FROM supplier_rfqs "
+            "WHERE organization_id = :org AND rfq_group = :group"),
+            {"org": org, "group": rfq_group, "me": me}).all()
+
+    def landed(conn: Connection) -> list[RfqRow] | None:
+        rows = in_group(conn)
+        if not rows or not all(r.mine for r in rows):
+            return None
+        return _rfqs(conn, org, ids=[r.id for r in rows])
 
     def run(conn: Connection) -> list[RfqRow]:
+        rows = in_group(conn)
+        if rows:
+            if not all(r.mine for r in rows):  # a group of someone else's: never add to it
+                raise UserFacingError("These RFQs could not be created; close the form and "
+                                      "create them again.")
+            return _rfqs(conn, org, ids=[r.id for r in rows])  # the answer was lost
         ids = []
         for supplier in draft.supplier_ids:
             rfq_id = conn.execute(text(
@@ -301,7 +326,7 @@ def create_rfqs(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID,
                 "rfq_number, rfq_group, due_date, expected_response_date, requirements, "
                 "special_instructions) VALUES (:org, :project, :supplier, NULL, :group, :due, "
                 ":expected, :requirements, :instructions) RETURNING id"),
-                {"org": org, "project": project_id, "supplier": supplier, "group": group,
+                {"org": org, "project": project_id, "supplier": supplier, "group": rfq_group,
                  "due": draft.due_date, "expected": draft.expected_response_date,
                  "requirements": draft.requirements,
                  "instructions": draft.special_instructions or None}).scalar_one()
@@ -313,7 +338,8 @@ def create_rfqs(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID,
             ids.append(rfq_id)
         return _rfqs(conn, org, ids=ids)
 
-    return units.write(ws, run)
+    # A lost connection: the RFQs are found by their group, or nothing was stored.
+    return units.write_once(ws, run, landed)
 
 
 def move_rfqs(ws: Workspace, org: uuid.UUID, rfqs: Sequence[RfqRow],
@@ -437,19 +463,35 @@ def list_quotes(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID) -> list[Qu
                                                {"project": project_id}))
 
 
-def record_quote(ws: Workspace, org: uuid.UUID, rfq: RfqRow, quote: QuoteInput) -> QuoteRow:
-    """Record the supplier's quote for `rfq` with its lines; the RFQ becomes quoted."""
+def record_quote(ws: Workspace, org: uuid.UUID, rfq: RfqRow, quote: QuoteInput, *,
+                 quote_id: uuid.UUID | None = None) -> QuoteRow:
+    """Record the supplier's quote for `rfq` with its lines; the RFQ becomes quoted.
+
+    The quote gets the id ``quote_id``, chosen by the caller when the form opens and passed
+    again when OK is pressed again: when the connection broke after the database had stored
+    it (the answer lost, not the save), it is found by that id and returned, never recorded
+    twice (T-NET-03). Without it, one is chosen here.
+    """
     quote = check_quote(quote)
-    quote_id = uuid.uuid4()
+    new_id: uuid.UUID = quote_id or uuid.uuid4()
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> QuoteRow | None:
+        found = _quotes(conn, org, "q.id = :id AND q.created_by = :me",
+                        {"id": new_id, "me": me})
+        return found[0] if found else None
 
     def run(conn: Connection) -> QuoteRow:
+        stored = landed(conn)
+        if stored is not None:  # recorded before; its answer was lost
+            return stored
         conn.execute(text(
             "INSERT INTO supplier_quotes (id, organization_id, project_id, supplier_rfq_id, "
             "supplier_id, quote_number, currency, lead_time_days, valid_until, status, notes, "
             "metadata) VALUES (:id, :org, :project, :rfq, :supplier, :number, :currency, "
             ":lead, :valid, 'submitted', :notes, "
             "jsonb_build_object('rfq_number', CAST(:rfq_number AS text)))"),
-            {"id": quote_id, "org": org, "project": rfq.project_id, "rfq": rfq.id,
+            {"id": new_id, "org": org, "project": rfq.project_id, "rfq": rfq.id,
              "supplier": rfq.supplier_id, "number": quote.quote_number or None,
              "currency": quote.currency, "lead": quote.lead_time_days,
              "valid": quote.valid_until, "notes": quote.notes or None,
@@ -459,11 +501,12 @@ def record_quote(ws: Workspace, org: uuid.UUID, rfq: RfqRow, quote: QuoteInput) 
                 "INSERT INTO supplier_quote_lines (organization_id, supplier_quote_id, line_no, "
                 "description, quantity, unit, unit_price) VALUES (:org, :quote, :no, "
                 ":description, :quantity, :unit, :price)"),
-                {"org": org, "quote": quote_id, "no": no, "description": line.description,
+                {"org": org, "quote": new_id, "no": no, "description": line.description,
                  "quantity": line.quantity, "unit": line.unit, "price": line.unit_price})
-        return _quotes(conn, org, "q.id = :id", {"id": quote_id})[0]
+        return _quotes(conn, org, "q.id = :id", {"id": new_id})[0]
 
-    return units.write(ws, run)
+    # A lost connection: the quote is found by its client id, or nothing was stored.
+    return units.write_once(ws, run, landed)
 
 
 # -- comparison and award ---------------------------------------------------------------------

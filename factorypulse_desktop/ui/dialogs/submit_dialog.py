@@ -6,6 +6,8 @@ calls `finish()` when that worked or `fail(message)` to show why not, the text s
 
 from __future__ import annotations
 
+import uuid
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QWidget
 
@@ -21,6 +23,10 @@ class SubmitDialog(QDialog):
     def __init__(self, title: str, ok_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        # The id of what this dialog creates (if it creates something), chosen when it opens
+        # and kept while it stays open: OK pressed again after a lost answer sends the same
+        # id, so the database recognizes what it already stored (T-NET-03).
+        self.new_id = uuid.uuid4()
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)

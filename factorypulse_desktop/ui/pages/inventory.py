@@ -97,6 +97,10 @@ class ItemDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Edit item" if detail else "New item")
         self.detail = detail
+        # A new item's id, chosen when the dialog opens: Save pressed again after a lost
+        # answer sends the same id, so the database recognizes an item it already stored
+        # (T-NET-03).
+        self.new_id: uuid.UUID | None = None if detail else uuid.uuid4()
         edit = detail.as_edit() if detail else ItemEdit()
         form = QFormLayout()
         self.fields: dict[str, QLineEdit] = {}
@@ -590,9 +594,11 @@ class InventoryPage(QWidget):
         ws, org = self._workspace, self._org
         item_id = detail.id if detail else None
         version = detail.version if detail else None
+        new_id = dialog.new_id  # the same for every press while the dialog is open
 
         def submit(edit: ItemEdit) -> None:
-            self._runner.run(lambda: inventory.save_item(ws, org, item_id, edit, version),
+            self._runner.run(lambda: inventory.save_item(ws, org, item_id, edit, version,
+                                                         new_id=new_id),
                              on_done=lambda saved: self._saved(dialog, saved),
                              on_error=lambda error: self._dialog_error(dialog, error))
 

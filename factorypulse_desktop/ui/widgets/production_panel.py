@@ -321,7 +321,9 @@ class ProductionOrdersView(QWidget):
 
     def _create(self, dialog: ProductionOrderDialog, payload: NewProductionOrder) -> None:
         ws, org = self._workspace, self.organization_id
-        self._runner.run(lambda: production.create(ws, org, payload.project_id, payload.order),
+        new_id = dialog.new_id  # the same for every press while the dialog is open
+        self._runner.run(lambda: production.create(ws, org, payload.project_id, payload.order,
+                                                   new_id=new_id),
                          on_done=lambda _id: self._created(dialog),
                          on_error=lambda error: dialog.fail(describe_error(error)))
 

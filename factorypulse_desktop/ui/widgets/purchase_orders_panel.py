@@ -158,6 +158,7 @@ class PurchaseOrdersPanel(QWidget):
         self.loaded = False
         self._more = False
         self._receipt_client: uuid.UUID | None = None  # kept until that receipt is booked
+        self.pending_order_id: uuid.UUID | None = None  # the new order's id (see _open_new)
         self.ask_order: Callable[[QWidget, OrderRequest], OrderDraft | None] = _ask_order
         self.ask_receipt: Callable[
             [QWidget, ReceiptRequest], tuple[list[ReceiptEntry], list[str]] | None
@@ -415,18 +416,25 @@ class PurchaseOrdersPanel(QWidget):
 
         self._runner.run(prepare, on_done=self._open_new, on_error=self._failed)
 
-    def _open_new(self, request: OrderRequest) -> None:
+    def _open_new(self, request: OrderRequest, new_id: uuid.UUID | None = None) -> None:
+        # The new order's id, chosen when the form first opens and kept while it is shown
+        # again after a failed save: Save pressed again after a lost answer sends the same
+        # id, so the database recognizes a draft it already stored (T-NET-03).
+        po_id = new_id or uuid.uuid4()
+        self.pending_order_id = po_id
         draft = self.ask_order(self, request)
         if draft is None:
+            self.pending_order_id = None
             return
         org = self.organization_id
         self._runner.run(
-            lambda: po_service.create_draft(self._workspace, org, draft),
+            lambda: po_service.create_draft(self._workspace, org, draft, new_id=po_id),
             on_done=lambda po: self._created(po, draft),
             on_error=lambda error: self._open_new(OrderRequest(
-                request.suppliers, draft, request.title, describe_error(error))))
+                request.suppliers, draft, request.title, describe_error(error)), po_id))
 
     def _created(self, po: uuid.UUID, draft: OrderDraft) -> None:
+        self.pending_order_id = None
         self._done(self.tr("Draft %1 saved.").replace("%1", draft.po_number))
 
     def edit_draft(self) -> None:

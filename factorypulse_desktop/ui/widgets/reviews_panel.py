@@ -275,11 +275,13 @@ class ReviewsPanel(QWidget):
     def request_reviews(self) -> None:
         dialog = RequestReviewsDialog(self.people or [], self)
         ws, org, project = self._workspace, self.organization_id, self.project_id
+        request_id = dialog.new_id  # the same for every press while the dialog is open
 
         def save(asked: ReviewRequest) -> None:
             self._save(dialog, lambda: reviews.request_reviews(
                 ws, org, project, asked.types, due_date=asked.due_date,
-                reviewers=asked.reviewers), self.tr("Reviews requested."))
+                reviewers=asked.reviewers, request_id=request_id),
+                self.tr("Reviews requested."))
 
         self._open(dialog, save)
 

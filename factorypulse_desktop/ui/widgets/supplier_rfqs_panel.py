@@ -245,8 +245,10 @@ class SupplierRfqsPanel(QWidget):
 
         def show(choices: _Choices) -> None:
             dialog = NewRfqDialog(choices.suppliers, choices.documents, self)
+            group = dialog.new_id  # the same for every press while the dialog is open
             self._open(dialog, lambda draft: self._save(
-                dialog, lambda: supplier_rfqs.create_rfqs(ws, org, project, draft),
+                dialog, lambda: supplier_rfqs.create_rfqs(ws, org, project, draft,
+                                                          group=group),
                 self.tr("RFQs created as drafts. Check them, then Send.")))
 
         self._runner.run(read, on_done=show, on_error=self._show_error)
@@ -284,8 +286,10 @@ class SupplierRfqsPanel(QWidget):
         rfq = chosen[0]
         dialog = RecordQuoteDialog(rfq, self._formatter, self)
         ws, org = self._workspace, self.organization_id
+        quote_id = dialog.new_id  # the same for every press while the dialog is open
         self._open(dialog, lambda quote: self._save(
-            dialog, lambda: supplier_rfqs.record_quote(ws, org, rfq, quote),
+            dialog, lambda: supplier_rfqs.record_quote(ws, org, rfq, quote,
+                                                       quote_id=quote_id),
             self.tr("Quote of {supplier} recorded.").format(supplier=rfq.supplier_name)))
 
     def compare_quotes(self) -> None:
