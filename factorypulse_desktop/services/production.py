@@ -287,10 +287,7 @@ def create(ws: Workspace, org: uuid.UUID, project: uuid.UUID | None, new: NewOrd
     me = ws.identity.person_id
 
     def landed(conn: Connection) -> uuid.UUID | None:
-        found = conn.execute(text(
-            "SELECT 1 FROM production_orders WHERE organization_id = :org AND id = :id "
-            "AND created_by = :me"), {"org": org, "id": order_id, "me": me}).first()
-        return None if found is None else order_id
+        return order_id if units.created_by(conn, "production_orders", org, order_id, me) else None
 
     def run(conn: Connection) -> uuid.UUID:
         if landed(conn) is not None:  # planned before; its answer was lost

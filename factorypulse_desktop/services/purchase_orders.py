@@ -375,10 +375,7 @@ def create_draft(ws: Workspace, org: uuid.UUID, draft: OrderDraft, *,
     me = ws.identity.person_id
 
     def landed(conn: Connection) -> uuid.UUID | None:
-        found = conn.execute(text(
-            "SELECT 1 FROM purchase_orders WHERE organization_id = :org AND id = :id "
-            "AND created_by = :me"), {"org": org, "id": po_id, "me": me}).first()
-        return None if found is None else po_id
+        return po_id if units.created_by(conn, "purchase_orders", org, po_id, me) else None
 
     def run(conn: Connection) -> uuid.UUID:
         if landed(conn) is not None:  # stored before; its answer was lost
