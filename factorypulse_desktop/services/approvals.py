@@ -417,9 +417,14 @@ def delegations(ws: Workspace, org: uuid.UUID) -> list[Delegation]:
 
 
 def delegate(ws: Workspace, org: uuid.UUID, delegate_id: uuid.UUID, start: dt.date,
-             end: dt.date, reason: str = "") -> uuid.UUID:
+             end: dt.date, reason: str = "", *,
+             delegation_id: uuid.UUID | None = None) -> uuid.UUID:
     """Let `delegate_id` decide my approvals from `start` to `end` (both included); the
-    database checks that I delegate only my own."""
+    database checks that I delegate only my own.
+
+    `delegation_id`: chosen by the form when it opens and sent again when OK is pressed
+    again, so that a delegation whose answer was lost is found, not given twice (T-NET-03).
+    """
     if delegate_id == ws.identity.person_id:
         raise UserFacingError("Choose someone else: you cannot stand in for yourself.")
     if end < start:
@@ -427,15 +432,23 @@ def delegate(ws: Workspace, org: uuid.UUID, delegate_id: uuid.UUID, start: dt.da
     if end < dt.date.today():
         raise UserFacingError("That period is over already; choose dates from today on.")
     note = reason.strip()[:MAX_COMMENT] or None
+    new_id: uuid.UUID = delegation_id or uuid.uuid4()
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> uuid.UUID | None:
+        return new_id if units.created_by(conn, "approval_delegations", org, new_id,
+                                          me) else None
 
     def run(conn: Connection) -> uuid.UUID:
+        if landed(conn) is not None:  # given before; its answer was lost
+            return new_id
         return uuid.UUID(str(conn.execute(text(
-            "INSERT INTO approval_delegations (organization_id, delegator_id, delegate_id, "
-            "start_date, end_date, reason) VALUES (:org, :me, :to, :start, :end, :reason) "
-            "RETURNING id"), {"org": org, "me": ws.identity.person_id, "to": delegate_id,
+            "INSERT INTO approval_delegations (id, organization_id, delegator_id, delegate_id, "
+            "start_date, end_date, reason) VALUES (:id, :org, :me, :to, :start, :end, :reason) "
+            "RETURNING id"), {"id": new_id, "org": org, "me": me, "to": delegate_id,
                               "start": start, "end": end, "reason": note}).scalar_one()))
 
-    return units.write(ws, run)
+    return units.write_once(ws, run, landed)
 
 
 def end_delegation(ws: Workspace, org: uuid.UUID, delegation: Delegation) -> None:

@@ -342,12 +342,15 @@ LINK_PERMISSIONS: tuple[str, ...] = ("view", "comment", "edit")
 def add_link(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID | None, link: ExternalLink,
              edit: DocumentEdit, *, permission: str | None = None,
              expires_on: dt.date | None = None,
-             then: Callable[[Connection, uuid.UUID], None] | None = None) -> DocumentRow:
+             then: Callable[[Connection, uuid.UUID], None] | None = None,
+             document_id: uuid.UUID | None = None) -> DocumentRow:
     """Store an external link (Drive, Dropbox, OneDrive or https) as a document.
 
     `permission` records what the link grants whoever opens it (view, comment, edit) and
     `expires_on` the day a shared link stops working, as the sharer set them. `then(conn,
     document_id)` runs in the same transaction (a provider's file facts stored with it).
+    `document_id`: chosen by the form when it opens and sent again when OK is pressed again,
+    so that a link whose answer was lost is found, not stored twice (T-NET-03).
     """
     clean = check_edit(edit)
     if permission is not None and permission not in LINK_PERMISSIONS:
@@ -355,15 +358,25 @@ def add_link(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID | None, link: 
     if expires_on is not None and expires_on < dt.date.today():
         raise FieldError("expires", "The link would already have expired; check the date.")
 
+    new_id: uuid.UUID = document_id or uuid.uuid4()
+    me = ws.identity.person_id
+
+    def landed(conn: Connection) -> DocumentRow | None:
+        mine = units.created_by(conn, "documents", org, new_id, me)
+        return _load(conn, org, new_id) if mine else None
+
     def run(conn: Connection) -> DocumentRow:
+        stored = landed(conn)
+        if stored is not None:  # linked before; its answer was lost
+            return stored
         document_id = conn.execute(text(
-            "INSERT INTO documents (organization_id, project_id, title, description, category, "
-            "tags, access_level, file_name, external_url, external_id, storage_provider, "
-            "link_type, sync_status, link_permissions, link_expires_at) VALUES (:org, "
-            ":project, :title, :description, :category, :tags, :access, :file_name, :url, "
-            ":external_id, :provider, :link_type, :sync, CAST(:permissions AS jsonb), "
-            "CAST(:expires AS date)) RETURNING id"),
-            {"org": org, "project": project_id, "title": clean.title,
+            "INSERT INTO documents (id, organization_id, project_id, title, description, "
+            "category, tags, access_level, file_name, external_url, external_id, "
+            "storage_provider, link_type, sync_status, link_permissions, link_expires_at) "
+            "VALUES (:id, :org, :project, :title, :description, :category, :tags, :access, "
+            ":file_name, :url, :external_id, :provider, :link_type, :sync, "
+            "CAST(:permissions AS jsonb), CAST(:expires AS date)) RETURNING id"),
+            {"id": new_id, "org": org, "project": project_id, "title": clean.title,
              "description": clean.description or None, "category": clean.category,
              "tags": list(clean.tags), "access": clean.access_level, "file_name": None,
              "url": link.url, "external_id": link.external_id, "provider": link.provider,
@@ -380,7 +393,7 @@ def add_link(ws: Workspace, org: uuid.UUID, project_id: uuid.UUID | None, link: 
             then(conn, document_id)
         return _load(conn, org, document_id)
 
-    return units.write(ws, run)
+    return units.write_once(ws, run, landed)
 
 
 def log_access(ws: Workspace, org: uuid.UUID, document_id: uuid.UUID, action: str,

@@ -71,6 +71,9 @@ class LinkDialog(QDialog):
         self._link: ExternalLink | None = None
         self._auto_title = ""  # the title we filled in; replaced while the person keeps it
         self._saving = False
+        # The new document's id, chosen when the dialog opens: Add pressed again after a lost
+        # answer sends the same id, so the link is found, not stored twice (T-NET-03).
+        self.new_id = uuid.uuid4()
         self.setWindowTitle(self.tr("Add a link"))
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -166,8 +169,10 @@ class LinkDialog(QDialog):
         picked = self.expires.date()
         expires = (dt.date(picked.year(), picked.month(), picked.day())
                    if self.expires_set.isChecked() else None)
+        new_id = self.new_id
         self._runner.run(lambda: documents.add_link(ws, org, project, link, edit,
-                                                    permission=permission, expires_on=expires),
+                                                    permission=permission, expires_on=expires,
+                                                    document_id=new_id),
                          on_done=self._saved, on_error=self._refused)
 
     # -- reacting -------------------------------------------------------------------------

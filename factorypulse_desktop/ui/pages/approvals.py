@@ -443,9 +443,11 @@ class ApprovalsPage(QWidget):
 
         def submitted(request: object) -> None:
             assert isinstance(request, DelegationRequest)
+            new_id = dialog.new_id  # the same for every press while the dialog is open
             self._runner.run(
                 lambda: approvals.delegate(ws, org, request.delegate_id, request.start,
-                                           request.end, request.reason),
+                                           request.end, request.reason,
+                                           delegation_id=new_id),
                 on_done=lambda _id: saved(self.tr("Delegated: your stand-in sees your "
                                                   "approvals in that period.")),
                 on_error=lambda error: dialog.fail(describe_error(error)))
