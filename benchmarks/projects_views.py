@@ -950,22 +950,25 @@ def environment(url: str) -> dict[str, Any]:
 # Main
 # --------------------------------------------------------------------------------------------
 @contextmanager
-def throwaway_cluster(keep: bool, log: Callable[[str], None]) -> Iterator[EmbeddedCluster]:
-    """A private cluster in a temp folder with an empty database DATABASE, stopped at the end
-    (and removed unless `keep`)."""
-    root = Path(tempfile.mkdtemp(prefix="fp-pviews-"))
+def throwaway_cluster(keep: bool, log: Callable[[str], None], *, database: str = DATABASE,
+                      max_connections: int = 100,
+                      prefix: str = "fp-pviews-") -> Iterator[EmbeddedCluster]:
+    """A private cluster in a temp folder with an empty `database`, stopped at the end (and
+    removed unless `keep`)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     # mkdtemp makes a 0700 folder; as root, PostgreSQL runs as an unprivileged user who must be
     # able to traverse it to reach the cluster inside.
     root.chmod(0o711)
     try:
-        cluster = EmbeddedCluster(root / "cluster", settings=ClusterSettings(fsync=False))
+        cluster = EmbeddedCluster(root / "cluster", settings=ClusterSettings(
+            fsync=False, max_connections=max_connections))
         started = time.perf_counter()
         cluster.ensure_initialized()
         cluster.start()
         log(f"Started a throwaway cluster in {root} ({time.perf_counter() - started:.1f} s)")
         try:
             with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{DATABASE}"')
+                admin.execute(f'CREATE DATABASE "{database}"')
             yield cluster
         finally:
             cluster.stop()

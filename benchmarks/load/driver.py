@@ -68,26 +68,11 @@ def log(message: str) -> None:
 
 @contextmanager
 def throwaway_cluster(max_connections: int) -> Iterator[Any]:
-    from factorypulse_desktop.runtime.cluster_config import ClusterSettings
-    from factorypulse_desktop.runtime.embedded import EmbeddedCluster
+    from benchmarks.projects_views import throwaway_cluster as cluster_in_temp
 
-    root = Path(tempfile.mkdtemp(prefix="fp-load-"))
-    root.chmod(0o711)  # as root, PostgreSQL runs as another user who must traverse it
-    try:
-        cluster = EmbeddedCluster(root / "cluster", settings=ClusterSettings(
-            fsync=False, max_connections=max_connections))
-        started = time.perf_counter()
-        cluster.ensure_initialized()
-        cluster.start()
-        log(f"Started a throwaway cluster in {root} ({time.perf_counter() - started:.1f} s)")
-        try:
-            with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{DATABASE}"')
-            yield cluster
-        finally:
-            cluster.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with cluster_in_temp(False, log, database=DATABASE, max_connections=max_connections,
+                         prefix="fp-load-") as cluster:
+        yield cluster
 
 
 def prepare(cluster: Any, persons_per_org: int) -> dict[str, Any]:
